@@ -1,0 +1,1 @@
+//! Durable binlog positions for crash-safe resume of MySQL/MariaDB replication.

@@ -1,0 +1,14 @@
+//! Sans-IO MySQL/MariaDB client and replication protocol.
+//!
+//! `binlog-proto` turns bytes into messages and messages into bytes; it never touches a socket,
+//! a file handle or a clock. An async adapter (`binlog-signals`) or a plain test drives it.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        clippy::arithmetic_side_effects
+    )
+)]
