@@ -12,3 +12,13 @@
         clippy::arithmetic_side_effects
     )
 )]
+
+#[allow(dead_code)] // used by the wire and event modules as they land
+mod codec;
+pub mod error;
+pub mod event;
+pub mod gtid;
+pub mod limits;
+pub mod value;
+
+pub use error::{Error, Result, ServerError};

@@ -1,0 +1,99 @@
+//! The crate's error type.
+//!
+//! "Need more bytes" is not an error: incremental parsers return it as a normal result. An
+//! [`Error`] means the input is wrong (malformed, too large, unexpected), the server refused
+//! (ERR packet), or the peer wants something this crate does not support.
+
+use std::fmt;
+
+/// Everything that can go wrong while parsing or driving the protocol.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The bytes do not have the structure `what` requires; `offset` is where parsing stopped,
+    /// counted from the start of the packet payload, event or file being parsed.
+    #[error("malformed {what} at offset {offset}")]
+    Malformed {
+        /// The structure being parsed, e.g. "handshake" or "TABLE_MAP column metadata".
+        what: &'static str,
+        /// Byte offset at which the input stopped making sense.
+        offset: usize,
+    },
+    /// A length field declares more than the configured limit allows.
+    #[error("{what} too large: {declared} bytes declared, limit is {limit}")]
+    TooLarge {
+        /// What the length describes, e.g. "packet" or "decompressed payload".
+        what: &'static str,
+        /// The length the input declared.
+        declared: u64,
+        /// The limit in force.
+        limit: u64,
+    },
+    /// A packet arrived that the current protocol state does not allow.
+    #[error("unexpected packet in state {state}: first byte 0x{first_byte:02x}")]
+    UnexpectedPacket {
+        /// The protocol state, e.g. "auth".
+        state: &'static str,
+        /// The packet's first payload byte (the packet type marker).
+        first_byte: u8,
+    },
+    /// The server answered with an ERR packet.
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    /// Authentication failed on the client side (before or without a server error).
+    #[error("authentication failed ({plugin}): {reason}")]
+    Auth {
+        /// The authentication plugin in use.
+        plugin: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The peer asks for something this crate does not implement.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// A binlog event's stored CRC32 does not match its bytes.
+    #[error(
+        "checksum mismatch in event at offset {offset}: stored 0x{stored:08x}, computed 0x{computed:08x}"
+    )]
+    Checksum {
+        /// Offset of the event (file offset or log position of its start).
+        offset: u64,
+        /// The CRC32 stored in the event.
+        stored: u32,
+        /// The CRC32 of the event's bytes.
+        computed: u32,
+    },
+    /// An error inside a binlog event, with the event's type code and position.
+    #[error("in {event_type} event at offset {offset}: {source}")]
+    InEvent {
+        /// The event's type code, printed by name when known.
+        event_type: crate::event::EventType,
+        /// Offset of the event's first byte (file offset or log position).
+        offset: u64,
+        /// What was wrong.
+        source: Box<Error>,
+    },
+}
+
+/// An ERR packet from the server.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ServerError {
+    /// The server's error code, e.g. 1045 (access denied) or 1236 (binlog read error).
+    pub code: u16,
+    /// The five-character SQL state, when the server sent one.
+    pub sql_state: Option<String>,
+    /// The server's message.
+    pub message: String,
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.sql_state {
+            Some(state) => write!(f, "server error {} ({}): {}", self.code, state, self.message),
+            None => write!(f, "server error {}: {}", self.code, self.message),
+        }
+    }
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,5 @@
+//! Binlog events.
+
+mod event_type;
+
+pub use event_type::EventType;

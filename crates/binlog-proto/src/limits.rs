@@ -1,0 +1,23 @@
+//! Upper bounds on lengths read from untrusted input. Every length field is checked against
+//! one of these before anything is allocated or sliced.
+
+/// Largest protocol packet (after reassembling 16 MiB continuation packets) accepted by
+/// default: MySQL's own ceiling for `max_allowed_packet` and `replica_max_allowed_packet`
+/// (1 GiB, sql/sys_vars.cc).
+pub const DEFAULT_MAX_PACKET_SIZE: usize = 1 << 30;
+
+/// Largest payload of a single wire packet before continuation: 2^24 - 1 bytes.
+pub const MAX_PACKET_CHUNK: usize = 0xff_ffff;
+
+/// Largest binlog event accepted (same ceiling as packets; an event travels in one packet).
+pub const MAX_EVENT_SIZE: usize = 1 << 30;
+
+/// Most columns a table can have (MySQL's hard limit is 4096; MariaDB's is lower).
+pub const MAX_COLUMNS: usize = 4096;
+
+/// Deepest JSON nesting decoded (MySQL's JSON_DOCUMENT_MAX_DEPTH is 100).
+pub const MAX_JSON_DEPTH: usize = 100;
+
+/// Largest decompressed size of a TRANSACTION_PAYLOAD or MariaDB compressed event accepted by
+/// default.
+pub const DEFAULT_MAX_DECOMPRESSED_SIZE: usize = 1 << 30;

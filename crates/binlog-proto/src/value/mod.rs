@@ -1,0 +1,5 @@
+//! Column values decoded from row images.
+
+mod column_type;
+
+pub use column_type::ColumnType;
