@@ -167,7 +167,7 @@ impl GtidSet {
 
     /// Adds one GTID.
     pub fn insert(&mut self, gtid: &Gtid) -> Result<(), Error> {
-        let end = gtid.gno.checked_add(1).unwrap_or(u64::MAX);
+        let end = gtid.gno.saturating_add(1);
         self.add_interval(gtid.uuid, gtid.tag.clone(), Interval::new(gtid.gno, end)?);
         Ok(())
     }
@@ -623,7 +623,7 @@ mod tests {
     fn bad_text_is_rejected() {
         for bad in [
             "nonsense",
-            &format!("{UUID_A}"),
+            UUID_A,
             &format!("{UUID_A}:0"),
             &format!("{UUID_A}:5-3"),
             &format!("{UUID_A}:9tag:1"),
