@@ -15,6 +15,7 @@
 
 #[allow(dead_code)] // used by the wire and event modules as they land
 mod codec;
+pub mod compression;
 pub mod error;
 pub mod event;
 pub mod gtid;
