@@ -73,6 +73,43 @@ pub enum Error {
         /// What was wrong.
         source: Box<Error>,
     },
+    /// The input ends inside an event (a binlog file cut short, or a file still being written).
+    #[error("input ends inside the event at offset {offset}: {needed} bytes needed, {available} present")]
+    Truncated {
+        /// Offset of the event's first byte.
+        offset: u64,
+        /// Bytes the event needs (its header, or its declared size).
+        needed: u64,
+        /// Bytes present from `offset` on.
+        available: u64,
+    },
+    /// A MariaDB binlog file is encrypted (`encrypt_binlog=ON`) from `offset` on: its
+    /// START_ENCRYPTION_EVENT was read, and what follows needs the server's key. Read such
+    /// binlogs through the server (the replication protocol sends them decrypted).
+    #[error(
+        "binlog is encrypted from offset {offset} on (START_ENCRYPTION_EVENT); read it through the server instead"
+    )]
+    Encrypted {
+        /// Offset of the first encrypted event.
+        offset: u64,
+    },
+    /// Reading the input failed.
+    #[error("I/O error ({kind:?}): {message}")]
+    Io {
+        /// The error kind.
+        kind: std::io::ErrorKind,
+        /// The error's text.
+        message: String,
+    },
+}
+
+impl From<std::io::Error> for Error {
+    fn from(err: std::io::Error) -> Self {
+        Error::Io {
+            kind: err.kind(),
+            message: err.to_string(),
+        }
+    }
 }
 
 /// An ERR packet from the server.

@@ -18,6 +18,7 @@ mod codec;
 pub mod compression;
 pub mod error;
 pub mod event;
+pub mod file;
 pub mod gtid;
 pub mod limits;
 pub mod value;
