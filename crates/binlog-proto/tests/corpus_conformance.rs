@@ -23,11 +23,23 @@ struct Walk {
     inner_types: BTreeMap<u8, usize>,
     error: Option<Error>,
     end: u64,
+    /// GTID events whose transaction_length was checked against the file.
+    trx_lengths: usize,
+}
+
+/// Checks a MySQL 8 GTID event's transaction_length against the bytes of its transaction:
+/// from the GTID event to the next event that is not part of it.
+fn check_transaction_length(open: &mut Option<(u64, u64)>, boundary: u64, walk: &mut Walk) {
+    if let Some((start, length)) = open.take() {
+        assert_eq!(boundary - start, length, "transaction starting at {start}");
+        walk.trx_lengths += 1;
+    }
 }
 
 fn walk(bytes: &[u8]) -> Result<Walk, Error> {
     let mut file = BinlogFile::new(bytes)?;
     let mut walk = Walk::default();
+    let mut open_trx = None;
     while let Some(next) = file.next() {
         let event = match next {
             Ok(event) => event,
@@ -37,6 +49,17 @@ fn walk(bytes: &[u8]) -> Result<Walk, Error> {
             }
         };
         walk.events += 1;
+        match &event.event {
+            Event::Gtid(_)
+            | Event::Rotate(_)
+            | Event::Stop
+            | Event::FormatDescription(_)
+            | Event::PreviousGtids(_) => check_transaction_length(&mut open_trx, event.offset, &mut walk),
+            _ => {}
+        }
+        if let Event::Gtid(gtid) = &event.event {
+            open_trx = gtid.transaction_length.map(|length| (event.offset, length));
+        }
         let raw_type = bytes[event.offset as usize + 4];
         *walk.top_types.entry(raw_type).or_default() += 1;
         match &event.event {
@@ -55,6 +78,9 @@ fn walk(bytes: &[u8]) -> Result<Walk, Error> {
             }
         }
         walk.end = event.end_offset();
+    }
+    if walk.error.is_none() {
+        check_transaction_length(&mut open_trx, walk.end, &mut walk);
     }
     Ok(walk)
 }
@@ -94,10 +120,11 @@ fn every_corpus_binlog_decodes_with_the_expected_events() {
     let files = corpus::binlogs();
     assert!(files.len() >= 88, "found only {} binlogs", files.len());
     println!(
-        "{:<92} {:<28} {:>6} {:>6} {:>6}  result",
-        "file", "server", "events", "inner", "crcs"
+        "{:<92} {:<28} {:>6} {:>6} {:>6} {:>6}  result",
+        "file", "server", "events", "inner", "crcs", "trxlen"
     );
     let mut failures = Vec::new();
+    let mut trx_lengths = 0;
     for (path, bytes) in &files {
         let walk = walk(bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
         let result = match &walk.error {
@@ -105,12 +132,14 @@ fn every_corpus_binlog_decodes_with_the_expected_events() {
             Some(e) => format!("ERROR {e}"),
         };
         println!(
-            "{path:<92} {:<28} {:>6} {:>6} {:>6}  {result}",
+            "{path:<92} {:<28} {:>6} {:>6} {:>6} {:>6}  {result}",
             walk.server.chars().take(28).collect::<String>(),
             walk.events,
             walk.inner,
-            walk.crcs
+            walk.crcs,
+            walk.trx_lengths
         );
+        trx_lengths += walk.trx_lengths;
         match (expected_failure(path), &walk.error) {
             (None, None) => assert_eq!(walk.end, bytes.len() as u64, "{path}: stopped early"),
             (Some(at), Some(err)) => assert_eq!(error_offset(err), Some(at), "{path}: {err}"),
@@ -130,6 +159,11 @@ fn every_corpus_binlog_decodes_with_the_expected_events() {
         }
     }
     assert!(failures.is_empty(), "files that failed:\n{}", failures.join("\n"));
+    // MySQL 8 GTID events of the corpus whose transaction_length matched the file.
+    assert!(
+        trx_lengths >= 80,
+        "only {trx_lengths} transaction lengths checked"
+    );
 }
 
 #[test]
@@ -283,4 +317,39 @@ fn truncating_every_event_at_every_length_never_panics() {
     }
     println!("{cuts} truncated events decoded without panicking");
     assert!(cuts > 1_000_000, "only {cuts} cuts");
+}
+
+#[test]
+fn streaming_reader_matches_the_slice_reader() {
+    use binlog_proto::file::BinlogReader;
+    for (path, bytes) in corpus::binlogs() {
+        let from_slice: Vec<Result<(u64, EventType), String>> = BinlogFile::new(&bytes)
+            .unwrap()
+            .map(|e| {
+                e.map(|e| (e.offset, e.header.event_type))
+                    .map_err(|e| e.to_string())
+            })
+            .collect();
+        // A reader that hands out at most 7 bytes per read call.
+        struct Trickle<'a>(&'a [u8]);
+        impl std::io::Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = buf.len().min(7).min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut reader = BinlogReader::new(Trickle(&bytes)).unwrap();
+        let mut decoder = Decoder::new();
+        let mut from_reader = Vec::new();
+        loop {
+            match reader.next_event(&mut decoder) {
+                Ok(Some(e)) => from_reader.push(Ok((e.offset, e.header.event_type))),
+                Ok(None) => break,
+                Err(e) => from_reader.push(Err(e.to_string())),
+            }
+        }
+        assert_eq!(from_reader, from_slice, "{path}");
+    }
 }
