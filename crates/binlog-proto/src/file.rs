@@ -97,11 +97,17 @@ enum State {
 /// is yielded once and ends the iteration. The decoder is reachable through
 /// [`BinlogFile::decoder_mut`], e.g. to iterate a transaction payload's inner events.
 ///
-/// ```no_run
+/// ```
 /// use binlog_proto::event::Event;
-/// use binlog_proto::file::BinlogFile;
+/// use binlog_proto::file::{BINLOG_MAGIC, BinlogFile};
 ///
-/// let bytes = std::fs::read("mysql-bin.000001")?;
+/// // A tiny binlog: the magic and one ROTATE event (a real file starts with a
+/// // FORMAT_DESCRIPTION; `std::fs::read` it instead).
+/// let mut bytes = BINLOG_MAGIC.to_vec();
+/// bytes.extend_from_slice(&[0, 0, 0, 0, 4, 1, 0, 0, 0, 43, 0, 0, 0, 47, 0, 0, 0, 0, 0]);
+/// bytes.extend_from_slice(&4u64.to_le_bytes());
+/// bytes.extend_from_slice(b"mysql-bin.000002");
+///
 /// let mut file = BinlogFile::new(&bytes)?;
 /// while let Some(event) = file.next() {
 ///     let event = event?;
@@ -110,9 +116,11 @@ enum State {
 ///             println!("  {}", inner?.header.event_type);
 ///         }
 ///     }
-///     println!("{} at {}", event.header.event_type, event.offset);
+///     assert_eq!((event.offset, event.end_offset()), (4, 47));
+///     assert!(matches!(event.event, Event::Rotate(r) if r.next_file == b"mysql-bin.000002"));
 /// }
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// assert_eq!(file.position(), 47);
+/// # Ok::<(), binlog_proto::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct BinlogFile<'a> {
@@ -216,16 +224,21 @@ impl<'a> Iterator for BinlogFile<'a> {
 /// [`BinlogReader::next_event`], so that a transaction payload's inner events can be decoded
 /// with the same decoder while the event is alive.
 ///
-/// ```no_run
-/// use binlog_proto::event::Decoder;
-/// use binlog_proto::file::BinlogReader;
+/// ```
+/// use binlog_proto::event::{Decoder, EventType};
+/// use binlog_proto::file::{BINLOG_MAGIC, BinlogReader};
 ///
-/// let mut reader = BinlogReader::new(std::fs::File::open("mysql-bin.000001")?)?;
+/// let mut bytes = BINLOG_MAGIC.to_vec();
+/// bytes.extend_from_slice(&[0, 0, 0, 0, 3, 1, 0, 0, 0, 19, 0, 0, 0, 23, 0, 0, 0, 0, 0]); // STOP
+///
+/// // Any `Read` will do: a `std::fs::File`, a socket, a decompressor.
+/// let mut reader = BinlogReader::new(&bytes[..])?;
 /// let mut decoder = Decoder::new();
 /// while let Some(event) = reader.next_event(&mut decoder)? {
-///     println!("{} at {}", event.header.event_type, event.offset);
+///     assert_eq!((event.offset, event.header.event_type), (4, EventType::STOP_EVENT));
 /// }
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// assert_eq!(reader.position(), 23);
+/// # Ok::<(), binlog_proto::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct BinlogReader<R> {

@@ -167,14 +167,13 @@ impl Decoder {
         offset: u64,
     ) -> Result<DecodedEvent<'a>, Error> {
         let body = event.get(EVENT_HEADER_LEN..).unwrap_or_default();
-        let (format, stored) = FormatDescription::parse(body)?;
+        let format = FormatDescription::parse(body)?;
+        // With the algorithm OFF the trailer is only room for a checksum and is not checked.
         let crc = if format.checksum_enabled() {
             Some(verify(event, offset, true)?.1)
         } else {
             None
         };
-        // With the algorithm OFF the trailer is only "room" and is not checked.
-        let _ = stored;
         self.checksum = format.checksum_enabled();
         let format = Arc::new(format);
         self.format = Arc::clone(&format);

@@ -81,10 +81,10 @@ impl FormatDescription {
         }
     }
 
-    /// Parses the body of a FORMAT_DESCRIPTION_EVENT (everything after the common header,
-    /// including the checksum trailer when there is one). Returns the description and, when
-    /// the body ends with one, the stored CRC32.
-    pub fn parse(body: &[u8]) -> Result<(Self, Option<u32>), Error> {
+    /// Parses the body of a FORMAT_DESCRIPTION_EVENT: everything after the common header,
+    /// including the algorithm byte and checksum trailer when the server version has them.
+    /// (The [`crate::event::Decoder`] also verifies that checksum.)
+    pub fn parse(body: &[u8]) -> Result<Self, Error> {
         let bad = |offset| Error::Malformed {
             what: "FORMAT_DESCRIPTION_EVENT",
             offset,
@@ -108,20 +108,16 @@ impl FormatDescription {
             ServerFlavor::MySql => version >= (5, 6, 1),
             ServerFlavor::MariaDb => version >= (5, 3, 0),
         };
-        let (lengths, checksum, stored_crc) = if has_checksum {
+        let (lengths, checksum) = if has_checksum {
             let split = rest
                 .len()
                 .checked_sub(CHECKSUM_FOOTER_LEN)
                 .ok_or(bad(FIXED_LEN.saturating_add(rest.len())))?;
             let (lengths, footer) = rest.split_at(split);
             let alg = footer.first().copied().unwrap_or(0);
-            let crc = footer
-                .get(1..5)
-                .and_then(|b| b.try_into().ok())
-                .map(u32::from_le_bytes);
-            (lengths, Some(ChecksumAlgorithm(alg)), crc)
+            (lengths, Some(ChecksumAlgorithm(alg)))
         } else {
-            (rest, None, None)
+            (rest, None)
         };
         let mut description = FormatDescription {
             binlog_version,
@@ -150,7 +146,7 @@ impl FormatDescription {
             description.post_header_lengths = permuted;
             description.permuted = true;
         }
-        Ok((description, stored_crc))
+        Ok(description)
     }
 
     /// The post-header length the server declared for `event_type`, or the usual v4 value

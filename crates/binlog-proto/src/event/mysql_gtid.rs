@@ -257,8 +257,7 @@ pub(crate) fn parse_gtid_tagged(body: &[u8]) -> Result<GtidEvent, Error> {
         let ticket = r.unsigned()?;
         event.commit_group_ticket = (ticket != 0).then_some(ticket);
     }
-    // Fields a newer server added after these are ignorable and skipped by the size.
-    let _ = r.message_len();
+    // Fields a newer server added after these are ignorable: the message size skips them.
     Ok(event)
 }
 

@@ -154,11 +154,6 @@ impl<'a> MessageReader<'a> {
             Err(self.malformed())
         }
     }
-
-    /// The bytes after the message (the message's size says where it ends).
-    pub(crate) fn message_len(&self) -> usize {
-        self.end
-    }
 }
 
 #[cfg(test)]
