@@ -278,17 +278,32 @@ fn load_data_events() {
         // mysqlbinlog replaces this span with " LOCAL INFILE '<temporary file>' INTO".
         assert_eq!(&sql[9..37], " INFILE '/tmp/data.txt' INTO", "{sql}");
     });
-    // APPEND_BLOCK of MySQL 5.1.23.
+    // MySQL 5.1.23: a 128 KiB first block, an APPEND_BLOCK with the rest, and the statement,
+    // all with file id 2; a word of the file spans the two blocks.
     let bytes = corpus::read("rust_mysql_common/test-data/binlogs/ver_5_1_23.001");
-    let append = BinlogFile::new(&bytes)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .find(|e| matches!(e.event, Event::AppendBlock(_)))
-        .unwrap();
-    let Event::AppendBlock(block) = append.event else {
-        panic!()
-    };
-    assert_eq!(block.data.len() as u32 + 19 + 4, append.header.event_size);
+    let mut file_data = Vec::new();
+    let mut file_ids = Vec::new();
+    for event in BinlogFile::new(&bytes).unwrap() {
+        match event.unwrap().event {
+            Event::BeginLoadQuery(b) | Event::AppendBlock(b) => {
+                file_ids.push(b.file_id);
+                file_data.push(b.data.len());
+                if file_data.len() == 1 {
+                    assert!(b.data.starts_with(b"Aarhus\nAaron\nAbaba\n"));
+                    assert!(b.data.ends_with(b"\nabbrev"));
+                } else {
+                    assert!(b.data.starts_with(b"iate\nabbreviated\n"));
+                }
+            }
+            Event::ExecuteLoadQuery(x) => {
+                file_ids.push(x.file_id);
+                assert_eq!((x.file_name_start, x.file_name_end), (9, 36));
+                assert!(x.query.sql_lossy().starts_with("LOAD DATA INFILE"));
+            }
+            _ => {}
+        }
+    }
+    assert_eq!((file_ids, file_data), (vec![2, 2, 2], vec![131072, 17664]));
 }
 
 #[test]
