@@ -7,6 +7,7 @@
 
 use bytes::Bytes;
 use nom::Parser;
+use nom::bytes::complete::take;
 use nom::number::complete::{le_u8, le_u16, le_u32};
 
 use crate::capabilities::Capabilities;
@@ -137,8 +138,8 @@ pub fn parse_column_definition(payload: &[u8]) -> Result<Column> {
             |i| lenenc_bytes(i, limit),
         )
             .parse(input)?;
-        let (input, (_fixed_len, charset, length, column_type, flags, decimals)) =
-            (lenenc_int, le_u16, le_u32, le_u8, le_u16, le_u8).parse(input)?;
+        let (input, (_fixed_len, charset, length, column_type, flags, decimals, _filler)) =
+            (lenenc_int, le_u16, le_u32, le_u8, le_u16, le_u8, take(2usize)).parse(input)?;
         Ok((
             input,
             Column {
@@ -432,7 +433,7 @@ mod tests {
         assert!(matches!(err, Error::UnexpectedPacket { state: "end of column definitions", first_byte: 1 }));
         // Every truncation of a column definition is malformed, not a panic.
         let col = column_packet("name", 253);
-        for cut in 0..col.len() - 2 {
+        for cut in 0..col.len() {
             assert!(parse_column_definition(&col[..cut]).is_err(), "cut at {cut}");
         }
     }

@@ -242,7 +242,7 @@ impl Connection {
                 }),
             },
             State::Stream => match first {
-                OK_HEADER => Ok(Some(Output::Event(payload.slice(1..)))),
+                OK_HEADER if !payload.is_empty() => Ok(Some(Output::Event(payload.slice(1..)))),
                 _ if response::is_eof(&payload) => {
                     self.state = State::Ready;
                     Ok(Some(Output::EndOfStream))
