@@ -182,7 +182,10 @@ mod tests {
         let caps = Capabilities::PROTOCOL_41 | Capabilities::SSL;
         assert_eq!(format!("{caps:?}"), "Capabilities(0x00000a00: PROTOCOL_41 | SSL)");
         let maria = MariadbCapabilities(MariadbCapabilities::PROGRESS.0 | 1 << 20);
-        assert_eq!(format!("{maria:?}"), "MariadbCapabilities(0x00100001: PROGRESS | 0x100000)");
+        assert_eq!(
+            format!("{maria:?}"),
+            "MariadbCapabilities(0x00100001: PROGRESS | 0x100000)"
+        );
     }
 
     #[test]

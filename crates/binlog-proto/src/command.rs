@@ -203,7 +203,10 @@ mod tests {
         assert_eq!(u32::from_le_bytes(p[3..7].try_into().unwrap()), 2);
         assert_eq!(u32::from_le_bytes(p[7..11].try_into().unwrap()), 0);
         assert_eq!(u64::from_le_bytes(p[11..19].try_into().unwrap()), 4);
-        assert_eq!(u32::from_le_bytes(p[19..23].try_into().unwrap()) as usize, data.len());
+        assert_eq!(
+            u32::from_le_bytes(p[19..23].try_into().unwrap()) as usize,
+            data.len()
+        );
         assert_eq!(&p[23..], &data[..]);
         // 8 (count) + 16 (uuid) + 8 (intervals) + 16 (one interval).
         assert_eq!(data.len(), 48);
@@ -220,7 +223,10 @@ mod tests {
 
     #[test]
     fn command_codes_print_by_name() {
-        assert_eq!(format!("{:?}", CommandCode::BINLOG_DUMP_GTID), "COM_BINLOG_DUMP_GTID");
+        assert_eq!(
+            format!("{:?}", CommandCode::BINLOG_DUMP_GTID),
+            "COM_BINLOG_DUMP_GTID"
+        );
         assert_eq!(format!("{:?}", CommandCode(0x99)), "CommandCode(0x99)");
     }
 }

@@ -65,6 +65,20 @@ pub enum Error {
         /// What was asked.
         action: &'static str,
     },
+    /// The server refused to register the replica or to send the binlog for lack of privileges
+    /// (ERR 1045 or 1227 answering COM_REGISTER_SLAVE / COM_BINLOG_DUMP): the account needs
+    /// `REPLICATION SLAVE`. MariaDB words this as "Access denied for user ... (using password:
+    /// YES)" although the password was right, hence this variant.
+    #[error(
+        "the server refused {during}: {source}; the account needs the REPLICATION SLAVE privilege \
+         (GRANT REPLICATION SLAVE ON *.* TO ...)"
+    )]
+    ReplicationDenied {
+        /// The step refused, e.g. "replica registration (COM_REGISTER_SLAVE)".
+        during: &'static str,
+        /// The server's error.
+        source: ServerError,
+    },
     /// The server answered with an ERR packet.
     #[error(transparent)]
     Server(#[from] ServerError),

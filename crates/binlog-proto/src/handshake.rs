@@ -144,7 +144,9 @@ pub fn parse_initial_handshake(payload: &[u8]) -> Result<InitialHandshake> {
             });
         }
     }
-    let (_, handshake) = parse_all("initial handshake", payload, |input| initial_handshake_body(input))?;
+    let (_, handshake) = parse_all("initial handshake", payload, |input| {
+        initial_handshake_body(input)
+    })?;
     Ok(handshake)
 }
 
@@ -209,7 +211,12 @@ impl HandshakeResponse {
     /// Encodes the packet payload.
     pub fn encode(&self) -> Vec<u8> {
         let caps = self.capabilities;
-        let mut out = Vec::with_capacity(self.user.len().saturating_add(self.auth_response.len()).saturating_add(64));
+        let mut out = Vec::with_capacity(
+            self.user
+                .len()
+                .saturating_add(self.auth_response.len())
+                .saturating_add(64),
+        );
         put_fixed_header(
             &mut out,
             caps,
@@ -253,117 +260,119 @@ impl HandshakeResponse {
 /// capture readers. A 32-byte payload with `CLIENT_SSL` is an SSLRequest: the fields after the
 /// fixed header are then empty.
 pub fn parse_handshake_response(payload: &[u8]) -> Result<HandshakeResponse> {
-    let (_, response) = parse_all("handshake response", payload, |input| handshake_response_body(input))?;
+    let (_, response) = parse_all("handshake response", payload, |input| {
+        handshake_response_body(input)
+    })?;
     Ok(response)
 }
 
 fn initial_handshake_body(input: &[u8]) -> crate::codec::PResult<'_, InitialHandshake> {
-        let (input, protocol_version) = le_u8(input)?;
-        let (input, version) = nul_terminated(input)?;
-        let (input, (connection_id, part1, _filler, caps_low)) =
-            (le_u32, take(8usize), le_u8, le_u16).parse(input)?;
-        let mut handshake = InitialHandshake {
-            protocol_version,
-            server_version: String::from_utf8_lossy(version).into_owned(),
-            connection_id,
-            capabilities: Capabilities(u32::from(caps_low)),
-            mariadb_capabilities: MariadbCapabilities(0),
-            charset: 0,
-            status: 0,
-            nonce: part1.to_vec(),
-            auth_plugin: None,
-        };
-        // Very old servers stop after the lower capability flags.
-        if input.is_empty() {
-            return Ok((input, handshake));
-        }
-        let (input, (charset, status, caps_high, auth_data_len, _filler, mariadb_caps)) =
-            (le_u8, le_u16, le_u16, le_u8, take(6usize), le_u32).parse(input)?;
-        let caps = Capabilities(u32::from(caps_low) | u32::from(caps_high) << 16);
-        handshake.capabilities = caps;
-        handshake.charset = charset;
-        handshake.status = status;
-        if !caps.contains(Capabilities::LONG_PASSWORD) {
-            handshake.mariadb_capabilities = MariadbCapabilities(mariadb_caps);
-        }
-        let mut input = input;
-        if caps.contains(Capabilities::SECURE_CONNECTION) {
-            let part2_len = usize::from(auth_data_len).saturating_sub(8).max(13);
-            let (after, part2) = take(part2_len.min(input.len()))(input)?;
-            // The last byte of part 2 is a NUL that is not part of the nonce (see
-            // auth-vectors.md §0 and `send_server_handshake_packet`).
-            let part2 = part2.strip_suffix(b"\0").unwrap_or(part2);
-            handshake.nonce.extend_from_slice(part2);
-            input = after;
-        }
-        if caps.contains(Capabilities::PLUGIN_AUTH) {
-            // MySQL 5.5.7..5.5.9 omit the terminating NUL; accept the end of the packet too.
-            let (after, name) = take_till(|b| b == 0)(input)?;
-            let (after, _) = rest(after)?;
-            if !name.is_empty() {
-                handshake.auth_plugin = Some(String::from_utf8_lossy(name).into_owned());
-            }
-            input = after;
-        }
-        Ok((input, handshake))
+    let (input, protocol_version) = le_u8(input)?;
+    let (input, version) = nul_terminated(input)?;
+    let (input, (connection_id, part1, _filler, caps_low)) =
+        (le_u32, take(8usize), le_u8, le_u16).parse(input)?;
+    let mut handshake = InitialHandshake {
+        protocol_version,
+        server_version: String::from_utf8_lossy(version).into_owned(),
+        connection_id,
+        capabilities: Capabilities(u32::from(caps_low)),
+        mariadb_capabilities: MariadbCapabilities(0),
+        charset: 0,
+        status: 0,
+        nonce: part1.to_vec(),
+        auth_plugin: None,
+    };
+    // Very old servers stop after the lower capability flags.
+    if input.is_empty() {
+        return Ok((input, handshake));
     }
+    let (input, (charset, status, caps_high, auth_data_len, _filler, mariadb_caps)) =
+        (le_u8, le_u16, le_u16, le_u8, take(6usize), le_u32).parse(input)?;
+    let caps = Capabilities(u32::from(caps_low) | u32::from(caps_high) << 16);
+    handshake.capabilities = caps;
+    handshake.charset = charset;
+    handshake.status = status;
+    if !caps.contains(Capabilities::LONG_PASSWORD) {
+        handshake.mariadb_capabilities = MariadbCapabilities(mariadb_caps);
+    }
+    let mut input = input;
+    if caps.contains(Capabilities::SECURE_CONNECTION) {
+        let part2_len = usize::from(auth_data_len).saturating_sub(8).max(13);
+        let (after, part2) = take(part2_len.min(input.len()))(input)?;
+        // The last byte of part 2 is a NUL that is not part of the nonce (see
+        // auth-vectors.md §0 and `send_server_handshake_packet`).
+        let part2 = part2.strip_suffix(b"\0").unwrap_or(part2);
+        handshake.nonce.extend_from_slice(part2);
+        input = after;
+    }
+    if caps.contains(Capabilities::PLUGIN_AUTH) {
+        // MySQL 5.5.7..5.5.9 omit the terminating NUL; accept the end of the packet too.
+        let (after, name) = take_till(|b| b == 0)(input)?;
+        let (after, _) = rest(after)?;
+        if !name.is_empty() {
+            handshake.auth_plugin = Some(String::from_utf8_lossy(name).into_owned());
+        }
+        input = after;
+    }
+    Ok((input, handshake))
+}
 
 fn handshake_response_body(input: &[u8]) -> crate::codec::PResult<'_, HandshakeResponse> {
-        let (input, (caps, max_packet_size, charset, _filler, mariadb)) =
-            (le_u32, le_u32, le_u8, take(19usize), le_u32).parse(input)?;
-        let caps = Capabilities(caps);
-        let mut response = HandshakeResponse {
-            capabilities: caps,
-            max_packet_size,
-            charset,
-            mariadb_capabilities: MariadbCapabilities(mariadb),
-            user: String::new(),
-            auth_response: Vec::new(),
-            database: None,
-            auth_plugin: None,
-            attributes: Vec::new(),
-        };
-        if input.is_empty() && caps.contains(Capabilities::SSL) {
-            return Ok((input, response));
-        }
-        let (input, user) = nul_terminated(input)?;
-        response.user = String::from_utf8_lossy(user).into_owned();
-        let (mut input, auth) = if caps.contains(Capabilities::PLUGIN_AUTH_LENENC_CLIENT_DATA) {
-            lenenc_bytes(input, input.len())?
-        } else if caps.contains(Capabilities::SECURE_CONNECTION) {
-            let (input, len) = le_u8(input)?;
-            take(len)(input)?
-        } else {
-            nul_terminated(input)?
-        };
-        response.auth_response = auth.to_vec();
-        if caps.contains(Capabilities::CONNECT_WITH_DB) && !input.is_empty() {
-            let (after, db) = nul_terminated(input)?;
-            response.database = Some(String::from_utf8_lossy(db).into_owned());
-            input = after;
-        }
-        if caps.contains(Capabilities::PLUGIN_AUTH) && !input.is_empty() {
-            let (after, name) = nul_terminated(input)?;
-            response.auth_plugin = Some(String::from_utf8_lossy(name).into_owned());
-            input = after;
-        }
-        if caps.contains(Capabilities::CONNECT_ATTRS) && !input.is_empty() {
-            let (after, attrs) = lenenc_bytes(input, input.len())?;
-            let mut attrs = attrs;
-            while !attrs.is_empty() {
-                let (next, key) = lenenc_bytes(attrs, attrs.len())?;
-                let (next, value) = lenenc_bytes(next, next.len())?;
-                response.attributes.push((
-                    String::from_utf8_lossy(key).into_owned(),
-                    String::from_utf8_lossy(value).into_owned(),
-                ));
-                attrs = next;
-            }
-            input = after;
-        }
-        // Anything after the attributes (MySQL 8.0.18+ zstd level) is ignored.
-        Ok((input, response))
+    let (input, (caps, max_packet_size, charset, _filler, mariadb)) =
+        (le_u32, le_u32, le_u8, take(19usize), le_u32).parse(input)?;
+    let caps = Capabilities(caps);
+    let mut response = HandshakeResponse {
+        capabilities: caps,
+        max_packet_size,
+        charset,
+        mariadb_capabilities: MariadbCapabilities(mariadb),
+        user: String::new(),
+        auth_response: Vec::new(),
+        database: None,
+        auth_plugin: None,
+        attributes: Vec::new(),
+    };
+    if input.is_empty() && caps.contains(Capabilities::SSL) {
+        return Ok((input, response));
     }
+    let (input, user) = nul_terminated(input)?;
+    response.user = String::from_utf8_lossy(user).into_owned();
+    let (mut input, auth) = if caps.contains(Capabilities::PLUGIN_AUTH_LENENC_CLIENT_DATA) {
+        lenenc_bytes(input, input.len())?
+    } else if caps.contains(Capabilities::SECURE_CONNECTION) {
+        let (input, len) = le_u8(input)?;
+        take(len)(input)?
+    } else {
+        nul_terminated(input)?
+    };
+    response.auth_response = auth.to_vec();
+    if caps.contains(Capabilities::CONNECT_WITH_DB) && !input.is_empty() {
+        let (after, db) = nul_terminated(input)?;
+        response.database = Some(String::from_utf8_lossy(db).into_owned());
+        input = after;
+    }
+    if caps.contains(Capabilities::PLUGIN_AUTH) && !input.is_empty() {
+        let (after, name) = nul_terminated(input)?;
+        response.auth_plugin = Some(String::from_utf8_lossy(name).into_owned());
+        input = after;
+    }
+    if caps.contains(Capabilities::CONNECT_ATTRS) && !input.is_empty() {
+        let (after, attrs) = lenenc_bytes(input, input.len())?;
+        let mut attrs = attrs;
+        while !attrs.is_empty() {
+            let (next, key) = lenenc_bytes(attrs, attrs.len())?;
+            let (next, value) = lenenc_bytes(next, next.len())?;
+            response.attributes.push((
+                String::from_utf8_lossy(key).into_owned(),
+                String::from_utf8_lossy(value).into_owned(),
+            ));
+            attrs = next;
+        }
+        input = after;
+    }
+    // Anything after the attributes (MySQL 8.0.18+ zstd level) is ignored.
+    Ok((input, response))
+}
 
 #[cfg(test)]
 mod tests {
@@ -428,7 +437,10 @@ mod tests {
     fn err_instead_of_greeting_is_a_server_error() {
         let err = parse_initial_handshake(b"\xff\x10\x04Too many connections").unwrap_err();
         assert!(matches!(err, Error::Server(ref e) if e.code == 1040 && e.message == "Too many connections"));
-        assert!(matches!(parse_initial_handshake(b"\x09abc"), Err(Error::Unsupported(_))));
+        assert!(matches!(
+            parse_initial_handshake(b"\x09abc"),
+            Err(Error::Unsupported(_))
+        ));
     }
 
     #[test]

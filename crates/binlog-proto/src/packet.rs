@@ -288,7 +288,9 @@ mod tests {
         reader.feed(&[0xff, 0xff, 0xff, 0]);
         reader.feed(&vec![0; MAX_PACKET_CHUNK]);
         reader.feed(&[6, 0, 0, 1]);
-        assert!(matches!(reader.next_packet(), Err(Error::TooLarge { declared, .. }) if declared == MAX_PACKET_CHUNK as u64 + 6));
+        assert!(
+            matches!(reader.next_packet(), Err(Error::TooLarge { declared, .. }) if declared == MAX_PACKET_CHUNK as u64 + 6)
+        );
     }
 
     #[test]

@@ -91,71 +91,71 @@ fn ok_body(input: &[u8], capabilities: Capabilities) -> crate::codec::PResult<'_
     let protocol_41 = capabilities.contains(Capabilities::PROTOCOL_41);
     let session_track = capabilities.contains(Capabilities::SESSION_TRACK);
     let whole = input;
-        let (input, header) = le_u8(input)?;
-        if header != OK_HEADER && header != EOF_HEADER {
-            return Err(nom::Err::Error(nom::error::Error::new(
-                whole,
-                nom::error::ErrorKind::Tag,
-            )));
-        }
-        let (input, affected_rows) = lenenc_int(input)?;
-        let (input, last_insert_id) = lenenc_int(input)?;
-        let (input, status, warnings) = if protocol_41 {
-            let (input, (status, warnings)) = (le_u16, le_u16).parse(input)?;
-            (input, status, warnings)
-        } else if capabilities.contains(Capabilities::TRANSACTIONS) {
-            let (input, status) = le_u16(input)?;
-            (input, status, 0)
-        } else {
-            (input, 0, 0)
-        };
-        // With session tracking the info is length-encoded (and may be absent); without it,
-        // the rest of the packet.
-        let (input, info) = if session_track && !input.is_empty() {
-            lenenc_bytes(input, input.len())?
-        } else {
-            rest(input)?
-        };
-        Ok((
-            input,
-            OkPacket {
-                affected_rows,
-                last_insert_id,
-                status,
-                warnings,
-                info: String::from_utf8_lossy(info).into_owned(),
-            },
-        ))
+    let (input, header) = le_u8(input)?;
+    if header != OK_HEADER && header != EOF_HEADER {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            whole,
+            nom::error::ErrorKind::Tag,
+        )));
     }
+    let (input, affected_rows) = lenenc_int(input)?;
+    let (input, last_insert_id) = lenenc_int(input)?;
+    let (input, status, warnings) = if protocol_41 {
+        let (input, (status, warnings)) = (le_u16, le_u16).parse(input)?;
+        (input, status, warnings)
+    } else if capabilities.contains(Capabilities::TRANSACTIONS) {
+        let (input, status) = le_u16(input)?;
+        (input, status, 0)
+    } else {
+        (input, 0, 0)
+    };
+    // With session tracking the info is length-encoded (and may be absent); without it,
+    // the rest of the packet.
+    let (input, info) = if session_track && !input.is_empty() {
+        lenenc_bytes(input, input.len())?
+    } else {
+        rest(input)?
+    };
+    Ok((
+        input,
+        OkPacket {
+            affected_rows,
+            last_insert_id,
+            status,
+            warnings,
+            info: String::from_utf8_lossy(info).into_owned(),
+        },
+    ))
+}
 
 fn err_body(input: &[u8]) -> crate::codec::PResult<'_, ServerError> {
-        let (input, _) = nom::bytes::complete::tag(&[ERR_HEADER][..])(input)?;
-        let (input, code) = le_u16(input)?;
-        let (input, sql_state) = if input.first() == Some(&b'#') && input.len() >= 6 {
-            let (input, state) = (take(1usize), take(5usize)).map(|(_, s)| s).parse(input)?;
-            (input, Some(String::from_utf8_lossy(state).into_owned()))
-        } else {
-            (input, None)
-        };
-        let (input, message) = rest(input)?;
-        Ok((
-            input,
-            ServerError {
-                code,
-                sql_state,
-                message: String::from_utf8_lossy(message).into_owned(),
-            },
-        ))
-    }
+    let (input, _) = nom::bytes::complete::tag(&[ERR_HEADER][..])(input)?;
+    let (input, code) = le_u16(input)?;
+    let (input, sql_state) = if input.first() == Some(&b'#') && input.len() >= 6 {
+        let (input, state) = (take(1usize), take(5usize)).map(|(_, s)| s).parse(input)?;
+        (input, Some(String::from_utf8_lossy(state).into_owned()))
+    } else {
+        (input, None)
+    };
+    let (input, message) = rest(input)?;
+    Ok((
+        input,
+        ServerError {
+            code,
+            sql_state,
+            message: String::from_utf8_lossy(message).into_owned(),
+        },
+    ))
+}
 
 fn eof_body(input: &[u8]) -> crate::codec::PResult<'_, EofPacket> {
-        let (input, _) = nom::bytes::complete::tag(&[EOF_HEADER][..])(input)?;
-        if input.is_empty() {
-            return Ok((input, EofPacket::default()));
-        }
-        let (input, (warnings, status)) = (le_u16, le_u16).parse(input)?;
-        Ok((input, EofPacket { warnings, status }))
+    let (input, _) = nom::bytes::complete::tag(&[EOF_HEADER][..])(input)?;
+    if input.is_empty() {
+        return Ok((input, EofPacket::default()));
     }
+    let (input, (warnings, status)) = (le_u16, le_u16).parse(input)?;
+    Ok((input, EofPacket { warnings, status }))
+}
 
 #[cfg(test)]
 mod tests {
@@ -215,7 +215,13 @@ mod tests {
         let ok = b"\x00\x01\xfc\x00\x01\x02\x00\x03\x00";
         for cut in 0..ok.len() - 1 {
             assert!(
-                matches!(parse_ok(&ok[..cut], CAPS), Err(Error::Malformed { what: "OK packet", .. })),
+                matches!(
+                    parse_ok(&ok[..cut], CAPS),
+                    Err(Error::Malformed {
+                        what: "OK packet",
+                        ..
+                    })
+                ),
                 "cut at {cut}"
             );
         }

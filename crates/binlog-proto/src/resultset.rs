@@ -90,7 +90,9 @@ pub struct ResultSet {
 impl ResultSet {
     /// Index of the column named `name` (ASCII case-insensitive, as MySQL compares names).
     pub fn column_index(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name))
+        self.columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name))
     }
 
     /// The value of column `name` in row `row`, as text; `None` for NULL or a missing column or
@@ -170,13 +172,14 @@ pub fn parse_text_row(payload: &Bytes, columns: usize) -> Result<TextRow> {
             at = at.saturating_add(1);
             continue;
         }
-        let (after, value) = parse_all("text row", rest, |i| lenenc_bytes(i, i.len())).map_err(|e| match e {
-            Error::Malformed { what, offset } => Error::Malformed {
-                what,
-                offset: offset.saturating_add(at),
-            },
-            other => other,
-        })?;
+        let (after, value) =
+            parse_all("text row", rest, |i| lenenc_bytes(i, i.len())).map_err(|e| match e {
+                Error::Malformed { what, offset } => Error::Malformed {
+                    what,
+                    offset: offset.saturating_add(at),
+                },
+                other => other,
+            })?;
         let start = at.saturating_add(rest.len().saturating_sub(after.len()).saturating_sub(value.len()));
         let end = start.saturating_add(value.len());
         values.push(Some(payload.slice(start..end)));
@@ -254,9 +257,10 @@ impl ResultSetReader {
         let first = payload.first().copied();
         match self.phase {
             Phase::ColumnCount => match first {
-                Some(response::OK_HEADER) => {
-                    Ok(Some(QueryResult::Ok(response::parse_ok(&payload, self.capabilities)?)))
-                }
+                Some(response::OK_HEADER) => Ok(Some(QueryResult::Ok(response::parse_ok(
+                    &payload,
+                    self.capabilities,
+                )?))),
                 Some(LOCAL_INFILE) => Err(Error::Unsupported(
                     "LOCAL INFILE request from the server (never asked for)".into(),
                 )),
@@ -403,7 +407,10 @@ mod tests {
     #[test]
     fn ok_and_err_answers() {
         assert!(matches!(
-            run(Capabilities::PROTOCOL_41, vec![b"\x00\x00\x00\x02\x00\x00\x00".to_vec()]),
+            run(
+                Capabilities::PROTOCOL_41,
+                vec![b"\x00\x00\x00\x02\x00\x00\x00".to_vec()]
+            ),
             Ok(Some(QueryResult::Ok(_)))
         ));
         let err = run(
@@ -418,19 +425,57 @@ mod tests {
     fn malformed_rows_and_counts_are_errors() {
         let caps = Capabilities::PROTOCOL_41;
         // Row with a value running past the packet.
-        let err = run(caps, vec![vec![1], column_packet("a", 253), b"\xfe\x00\x00\x02\x00".to_vec(), vec![5, b'a']])
-            .unwrap_err();
-        assert!(matches!(err, Error::Malformed { what: "text row", offset: 0 }), "{err}");
+        let err = run(
+            caps,
+            vec![
+                vec![1],
+                column_packet("a", 253),
+                b"\xfe\x00\x00\x02\x00".to_vec(),
+                vec![5, b'a'],
+            ],
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Malformed {
+                    what: "text row",
+                    offset: 0
+                }
+            ),
+            "{err}"
+        );
         // Trailing garbage after the last value.
-        let err = run(caps, vec![vec![1], column_packet("a", 253), b"\xfe\x00\x00\x02\x00".to_vec(), vec![1, b'a', 9]])
-            .unwrap_err();
+        let err = run(
+            caps,
+            vec![
+                vec![1],
+                column_packet("a", 253),
+                b"\xfe\x00\x00\x02\x00".to_vec(),
+                vec![1, b'a', 9],
+            ],
+        )
+        .unwrap_err();
         assert!(matches!(err, Error::Malformed { offset: 2, .. }), "{err}");
         // Too many columns.
         let err = run(caps, vec![b"\xfc\x01\x20".to_vec()]).unwrap_err();
-        assert!(matches!(err, Error::TooLarge { what: "column count", declared: 0x2001, .. }));
+        assert!(matches!(
+            err,
+            Error::TooLarge {
+                what: "column count",
+                declared: 0x2001,
+                ..
+            }
+        ));
         // A non-EOF where the EOF after the columns belongs.
         let err = run(caps, vec![vec![1], column_packet("a", 253), vec![1, b'x']]).unwrap_err();
-        assert!(matches!(err, Error::UnexpectedPacket { state: "end of column definitions", first_byte: 1 }));
+        assert!(matches!(
+            err,
+            Error::UnexpectedPacket {
+                state: "end of column definitions",
+                first_byte: 1
+            }
+        ));
         // Every truncation of a column definition is malformed, not a panic.
         let col = column_packet("name", 253);
         for cut in 0..col.len() {
@@ -442,8 +487,17 @@ mod tests {
     fn result_set_size_is_limited() {
         let mut reader = ResultSetReader::new(Capabilities::PROTOCOL_41, 10);
         reader.on_packet(Bytes::from_static(&[1])).unwrap();
-        let err = reader.on_packet(Bytes::from(column_packet("abc", 253))).unwrap_err();
-        assert!(matches!(err, Error::TooLarge { what: "result set", limit: 10, .. }));
+        let err = reader
+            .on_packet(Bytes::from(column_packet("abc", 253)))
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::TooLarge {
+                what: "result set",
+                limit: 10,
+                ..
+            }
+        ));
     }
 
     #[test]

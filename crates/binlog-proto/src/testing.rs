@@ -52,7 +52,12 @@ pub(crate) const MARIADB_CAPS: u32 = 0xa1ff_f7fe;
 pub(crate) const MYSQL8_CAPS: u32 = 0xdfff_ffff;
 
 pub(crate) fn mariadb_greeting() -> Vec<u8> {
-    greeting("5.5.5-10.11.6-MariaDB-log", MARIADB_CAPS, "mysql_native_password", Some(0x1d))
+    greeting(
+        "5.5.5-10.11.6-MariaDB-log",
+        MARIADB_CAPS,
+        "mysql_native_password",
+        Some(0x1d),
+    )
 }
 
 pub(crate) fn mysql8_greeting(version: &str) -> Vec<u8> {

@@ -82,7 +82,8 @@ pub fn parse_auth_switch_request(payload: &[u8]) -> Result<AuthSwitchRequest> {
             "authentication plugin mysql_old_password (pre-4.1 password hashing)".into(),
         )),
         [0xfe, rest @ ..] => {
-            let (nonce, name) = crate::codec::parse_all("auth switch request", rest, crate::codec::nul_terminated)?;
+            let (nonce, name) =
+                crate::codec::parse_all("auth switch request", rest, crate::codec::nul_terminated)?;
             Ok(AuthSwitchRequest {
                 plugin: String::from_utf8_lossy(name).into_owned(),
                 nonce: nonce.strip_suffix(b"\0").unwrap_or(nonce).to_vec(),
@@ -130,7 +131,11 @@ pub(crate) struct Authenticator {
 
 impl Authenticator {
     /// Starts `plugin` with `nonce`; returns the authenticator and the first response.
-    pub(crate) fn start(plugin: AuthPlugin, nonce: &[u8], input: &mut AuthInput<'_>) -> Result<(Self, Vec<u8>)> {
+    pub(crate) fn start(
+        plugin: AuthPlugin,
+        nonce: &[u8],
+        input: &mut AuthInput<'_>,
+    ) -> Result<(Self, Vec<u8>)> {
         let mut auth = Authenticator {
             plugin,
             nonce: nonce.to_vec(),
@@ -203,9 +208,9 @@ impl Authenticator {
 
     fn cleartext(&mut self, input: &AuthInput<'_>) -> Result<Vec<u8>> {
         if !input.secure {
-            return Err(self.error(
-                "refusing to send the password in clear over a connection without TLS".into(),
-            ));
+            return Err(
+                self.error("refusing to send the password in clear over a connection without TLS".into())
+            );
         }
         Ok(with_nul(input.password))
     }

@@ -281,7 +281,10 @@ impl Connection {
         let server = handshake.capabilities;
         for (needed, what) in [
             (Capabilities::PROTOCOL_41, "the 4.1 protocol (CLIENT_PROTOCOL_41)"),
-            (Capabilities::SECURE_CONNECTION, "4.1 authentication (CLIENT_SECURE_CONNECTION)"),
+            (
+                Capabilities::SECURE_CONNECTION,
+                "4.1 authentication (CLIENT_SECURE_CONNECTION)",
+            ),
         ] {
             if !server.contains(needed) {
                 return Err(Error::Unsupported(format!(
@@ -428,9 +431,8 @@ impl Connection {
                         reason: format!("more than {MAX_AUTH_SWITCHES} authentication plugin switches"),
                     });
                 }
-                let plugin = AuthPlugin::from_name(&request.plugin).ok_or_else(|| {
-                    Error::Unsupported(format!("authentication plugin {}", request.plugin))
-                })?;
+                let plugin = AuthPlugin::from_name(&request.plugin)
+                    .ok_or_else(|| Error::Unsupported(format!("authentication plugin {}", request.plugin)))?;
                 let (auth, response) = Authenticator::start(plugin, &request.nonce, &mut self.auth_input())?;
                 self.write(&response);
                 self.state = State::Auth(auth);

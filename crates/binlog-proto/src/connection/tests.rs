@@ -36,7 +36,12 @@ fn native_password_login_then_a_query_fed_one_byte_at_a_time() {
             assert_eq!(response.charset, 45);
             assert!(response.capabilities.contains(Capabilities::DEPRECATE_EOF));
             assert!(!response.capabilities.contains(Capabilities::SSL));
-            assert!(response.attributes.iter().any(|(k, v)| k == "_client_name" && v == "binlog-proto"));
+            assert!(
+                response
+                    .attributes
+                    .iter()
+                    .any(|(k, v)| k == "_client_name" && v == "binlog-proto")
+            );
             assert_eq!(p.seq, 1);
             frame(2, &[ok()])
         })
@@ -64,18 +69,19 @@ fn native_password_login_then_a_query_fed_one_byte_at_a_time() {
 /// Drives a connection that already went through `drive` (the greeting is not resent).
 fn drive_more(conn: &mut Connection, script: &mut Script, chunk: usize) -> (Vec<Output>, Ending<Error>) {
     script.greeting.clear();
-    drive(conn, script, chunk, |o| matches!(o, Output::Result(_) | Output::EndOfStream))
+    drive(conn, script, chunk, |o| {
+        matches!(o, Output::Result(_) | Output::EndOfStream)
+    })
 }
 
 #[test]
 fn caching_sha2_fast_auth() {
-    let mut script = Script::new(mysql8_greeting("8.0.36"))
-        .then(|p: &Packet| {
-            let response = parse_handshake_response(&p.payload).unwrap();
-            assert_eq!(response.auth_plugin.as_deref(), Some("caching_sha2_password"));
-            assert_eq!(response.auth_response, scramble_caching_sha2(NONCE, b"secret"));
-            frame(2, &[vec![1, 3], ok()])
-        });
+    let mut script = Script::new(mysql8_greeting("8.0.36")).then(|p: &Packet| {
+        let response = parse_handshake_response(&p.payload).unwrap();
+        assert_eq!(response.auth_plugin.as_deref(), Some("caching_sha2_password"));
+        assert_eq!(response.auth_response, scramble_caching_sha2(NONCE, b"secret"));
+        frame(2, &[vec![1, 3], ok()])
+    });
     let mut conn = Connection::new(options());
     let (outputs, ending) = drive(&mut conn, &mut script, 3, stop_at_authenticated);
     assert!(matches!(ending, Ending::Done), "{ending:?}");
@@ -85,8 +91,10 @@ fn caching_sha2_fast_auth() {
 
 #[test]
 fn caching_sha2_full_auth_over_rsa_with_a_key_request() {
-    let private = PrivateKey::from_pkcs8_pem(&String::from_utf8(corpus_file("auth/TEST-ONLY-rsa2048-private.pem")).unwrap())
-        .unwrap();
+    let private = PrivateKey::from_pkcs8_pem(
+        &String::from_utf8(corpus_file("auth/TEST-ONLY-rsa2048-private.pem")).unwrap(),
+    )
+    .unwrap();
     let pem = corpus_file("auth/TEST-ONLY-rsa2048-public.pem");
     let mut script = Script::new(mysql8_greeting("8.4.2"))
         .reply(vec![vec![1, 4]])
@@ -145,7 +153,10 @@ fn tls_required_without_server_support_is_refused() {
     let mut script = Script::new(mariadb_greeting());
     let mut conn = Connection::new(options().tls(TlsMode::Required));
     let (_, ending) = drive(&mut conn, &mut script, 64, stop_at_authenticated);
-    assert!(matches!(ending, Ending::Error(Error::Unsupported(ref m)) if m.contains("TLS is required")), "{ending:?}");
+    assert!(
+        matches!(ending, Ending::Error(Error::Unsupported(ref m)) if m.contains("TLS is required")),
+        "{ending:?}"
+    );
 }
 
 #[test]
@@ -194,12 +205,17 @@ fn unknown_plugins_and_clear_text_without_tls_are_refused_by_name() {
         "{ending:?}"
     );
     // An unknown default plugin in the greeting is not an error: native is tried first.
-    let mut script = Script::new(greeting("11.4.2-MariaDB", MARIADB_CAPS, "client_ed25519", Some(0)))
-        .then(|p: &Packet| {
-            let response = parse_handshake_response(&p.payload).unwrap();
-            assert_eq!(response.auth_plugin.as_deref(), Some("mysql_native_password"));
-            frame(2, &[ok()])
-        });
+    let mut script = Script::new(greeting(
+        "11.4.2-MariaDB",
+        MARIADB_CAPS,
+        "client_ed25519",
+        Some(0),
+    ))
+    .then(|p: &Packet| {
+        let response = parse_handshake_response(&p.payload).unwrap();
+        assert_eq!(response.auth_plugin.as_deref(), Some("mysql_native_password"));
+        frame(2, &[ok()])
+    });
     let mut conn = Connection::new(options());
     let (_, ending) = drive(&mut conn, &mut script, 64, stop_at_authenticated);
     assert!(matches!(ending, Ending::Done), "{ending:?}");
@@ -214,7 +230,10 @@ fn wrong_password_is_server_error_1045_and_final() {
     let Ending::Error(Error::Server(e)) = ending else {
         panic!("{ending:?}");
     };
-    assert_eq!((e.code, e.sql_state.as_deref(), e.message.as_str()), (1045, Some("28000"), message));
+    assert_eq!(
+        (e.code, e.sql_state.as_deref(), e.message.as_str()),
+        (1045, Some("28000"), message)
+    );
     // Final: the same error again, and no command is accepted.
     assert!(matches!(conn.poll(), Err(Error::Server(ref again)) if again.code == 1045));
     assert!(matches!(conn.query("SELECT 1"), Err(Error::InvalidState { .. })));
@@ -230,7 +249,10 @@ fn a_failing_query_leaves_the_connection_usable() {
     drive(&mut conn, &mut script, 64, stop_at_authenticated);
     conn.query("SELECT * FROM x.y").unwrap();
     let (_, ending) = drive_more(&mut conn, &mut script, 64);
-    assert!(matches!(ending, Ending::Error(Error::Server(ref e)) if e.code == 1146), "{ending:?}");
+    assert!(
+        matches!(ending, Ending::Error(Error::Server(ref e)) if e.code == 1146),
+        "{ending:?}"
+    );
     assert!(conn.is_ready());
     conn.ping().unwrap();
     let (outputs, _) = drive_more(&mut conn, &mut script, 64);
@@ -240,7 +262,13 @@ fn a_failing_query_leaves_the_connection_usable() {
 #[test]
 fn commands_are_refused_before_authentication() {
     let mut conn = Connection::new(options());
-    assert!(matches!(conn.query("SELECT 1"), Err(Error::InvalidState { state: "greeting", .. })));
+    assert!(matches!(
+        conn.query("SELECT 1"),
+        Err(Error::InvalidState {
+            state: "greeting",
+            ..
+        })
+    ));
     assert!(matches!(conn.tls_established(), Err(Error::InvalidState { .. })));
     assert_eq!(conn.poll().unwrap(), Output::NeedMoreData);
 }
@@ -258,7 +286,13 @@ fn unexpected_packets_during_authentication_are_typed_errors() {
     let mut conn = Connection::new(options());
     let (_, ending) = drive(&mut conn, &mut script, 64, stop_at_authenticated);
     assert!(
-        matches!(ending, Ending::Error(Error::UnexpectedPacket { state: "authentication", first_byte: 0x42 })),
+        matches!(
+            ending,
+            Ending::Error(Error::UnexpectedPacket {
+                state: "authentication",
+                first_byte: 0x42
+            })
+        ),
         "{ending:?}"
     );
 }

@@ -17,7 +17,8 @@
 //! * [`Step::EndOfStream`]: the server has sent everything (non-blocking mode only).
 //!
 //! An `Err` is final: the session keeps returning it. Server refusals arrive as
-//! [`Error::Server`] (1045 access denied, 1236 binlog purged, 1227 missing privilege...);
+//! [`Error::Server`] (1045 access denied at login, 1236 binlog purged...); a refused
+//! registration or dump for lack of `REPLICATION SLAVE` as [`Error::ReplicationDenied`];
 //! unusable server settings as [`Error::ServerConfig`].
 //!
 //! Nothing here has a clock: heartbeats are events like any other, and timeouts are the
@@ -287,6 +288,7 @@ pub struct ReplicationSession {
     options: ReplicationOptions,
     phase: Phase,
     info: Option<StreamInfo>,
+    events_seen: bool,
 }
 
 impl ReplicationSession {
@@ -297,6 +299,7 @@ impl ReplicationSession {
             options,
             phase: Phase::Connecting,
             info: None,
+            events_seen: false,
         }
     }
 
@@ -351,11 +354,15 @@ impl ReplicationSession {
 
     fn advance(&mut self) -> Result<Step> {
         loop {
-            match self.conn.poll()? {
+            let output = self.conn.poll().map_err(|e| self.explain(e))?;
+            match output {
                 Output::Send(bytes) => return Ok(Step::Send(bytes)),
                 Output::StartTls => return Ok(Step::StartTls),
                 Output::NeedMoreData => return Ok(Step::NeedMoreData),
-                Output::Event(event) => return Ok(Step::Event(event)),
+                Output::Event(event) => {
+                    self.events_seen = true;
+                    return Ok(Step::Event(event));
+                }
                 Output::EndOfStream => {
                     self.phase = Phase::Ended;
                     return Ok(Step::EndOfStream);
@@ -379,6 +386,28 @@ impl ReplicationSession {
                     };
                 }
             }
+        }
+    }
+
+    /// Privilege refusals of the registration or the dump get a variant that says what to do.
+    fn explain(&self, error: Error) -> Error {
+        const ER_ACCESS_DENIED_ERROR: u16 = 1045;
+        const ER_SPECIFIC_ACCESS_DENIED_ERROR: u16 = 1227;
+        let during = match self.phase {
+            Phase::Register(_) => "replica registration (COM_REGISTER_SLAVE)",
+            Phase::Streaming if !self.events_seen => "the binlog dump",
+            _ => return error,
+        };
+        match error {
+            Error::Server(source)
+                if matches!(
+                    source.code,
+                    ER_ACCESS_DENIED_ERROR | ER_SPECIFIC_ACCESS_DENIED_ERROR
+                ) =>
+            {
+                Error::ReplicationDenied { during, source }
+            }
+            other => other,
         }
     }
 

@@ -127,7 +127,9 @@ pub(crate) fn settings_statement(
         assignments.push("@master_binlog_checksum = @@global.binlog_checksum".into());
     }
     if flavor == Flavor::Mariadb {
-        assignments.push(format!("@mariadb_slave_capability = {MARIA_SLAVE_CAPABILITY_GTID}"));
+        assignments.push(format!(
+            "@mariadb_slave_capability = {MARIA_SLAVE_CAPABILITY_GTID}"
+        ));
     }
     if let Some(period) = options.heartbeat_period {
         let nanos = u64::try_from(period.as_nanos()).unwrap_or(u64::MAX);
@@ -151,7 +153,11 @@ pub(crate) fn settings_statement(
 }
 
 /// The statement that finds the current end of the binlog or the oldest binlog file.
-pub(crate) fn start_query(start: &StartPosition, flavor: Flavor, version: ServerVersion) -> Option<&'static str> {
+pub(crate) fn start_query(
+    start: &StartPosition,
+    flavor: Flavor,
+    version: ServerVersion,
+) -> Option<&'static str> {
     match start {
         // MySQL 8.2 added SHOW BINARY LOG STATUS and 8.4 removed SHOW MASTER STATUS.
         StartPosition::Current if flavor == Flavor::Mysql && version >= ServerVersion::new(8, 2, 0) => {
@@ -178,10 +184,14 @@ pub(crate) fn resolve_start(start: &StartPosition, set: &ResultSet) -> Result<St
         offset: 0,
     })?;
     let position = match start {
-        StartPosition::Current => row.get_str(1).and_then(|p| p.parse::<u64>().ok()).ok_or(Error::Malformed {
-            what: "binlog status (position)",
-            offset: 0,
-        })?,
+        StartPosition::Current => {
+            row.get_str(1)
+                .and_then(|p| p.parse::<u64>().ok())
+                .ok_or(Error::Malformed {
+                    what: "binlog status (position)",
+                    offset: 0,
+                })?
+        }
         _ => super::FIRST_EVENT_POSITION,
     };
     Ok(StartPosition::File { file, position })

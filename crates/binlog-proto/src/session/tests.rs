@@ -73,7 +73,11 @@ fn mariadb_options() -> ReplicationOptions {
 }
 
 fn sample_events() -> Vec<Vec<u8>> {
-    vec![event(15, &[4, 0, 1, 2, 3]), event(160, b"INSERT"), event(30, &[7; 40])]
+    vec![
+        event(15, &[4, 0, 1, 2, 3]),
+        event(160, b"INSERT"),
+        event(30, &[7; 40]),
+    ]
 }
 
 #[test]
@@ -132,7 +136,11 @@ fn dump_command_for(
     options: ReplicationOptions,
     answers: Vec<(&'static str, Vec<Vec<u8>>)>,
 ) -> Result<(Vec<u8>, StreamInfo), Error> {
-    let mut script = Script::new(greeting).reply(vec![if deprecate_eof { vec![0, 0, 0, 2, 0, 0, 0] } else { ok() }]);
+    let mut script = Script::new(greeting).reply(vec![if deprecate_eof {
+        vec![0, 0, 0, 2, 0, 0, 0]
+    } else {
+        ok()
+    }]);
     for _ in 0..answers.len() + 2 {
         let answers = answers.clone();
         script = script.then(move |p: &Packet| match p.payload.first() {
@@ -148,12 +156,17 @@ fn dump_command_for(
             _ => frame(1, &[eof()]),
         });
     }
-    let mut session = ReplicationSession::new(connect().deprecate_eof(deprecate_eof), options.non_blocking(true));
+    let mut session =
+        ReplicationSession::new(connect().deprecate_eof(deprecate_eof), options.non_blocking(true));
     let (steps, ending) = drive(&mut session, &mut script, 64, stop_at_end);
     if let Ending::Error(e) = ending {
         return Err(e);
     }
-    let dump = script.received.iter().find(|p| matches!(p.payload.first(), Some(0x12 | 0x1e))).unwrap();
+    let dump = script
+        .received
+        .iter()
+        .find(|p| matches!(p.payload.first(), Some(0x12 | 0x1e)))
+        .unwrap();
     let info = steps
         .iter()
         .find_map(|s| match s {
@@ -193,10 +206,18 @@ fn current_position_uses_the_statement_of_the_server_version() {
             mysql8_greeting(version),
             true,
             ReplicationOptions::new(5, StartPosition::Current),
-            vec![("SHOW GLOBAL", mysql_variables("OFF")), (statement, status), ("SET", vec![ok()])],
+            vec![
+                ("SHOW GLOBAL", mysql_variables("OFF")),
+                (statement, status),
+                ("SET", vec![ok()]),
+            ],
         )
         .unwrap();
-        assert_eq!(dump, encode_binlog_dump("binlog.000007", 1234, DumpFlags::NON_BLOCK, 5), "{version}");
+        assert_eq!(
+            dump,
+            encode_binlog_dump("binlog.000007", 1234, DumpFlags::NON_BLOCK, 5),
+            "{version}"
+        );
         assert_eq!(info.checksum, BinlogChecksum::None);
         assert_eq!(
             info.start,
@@ -212,24 +233,35 @@ fn current_position_uses_the_statement_of_the_server_version() {
 fn oldest_position_is_the_first_binlog_file_at_4() {
     let logs = text_result(
         &["Log_name", "File_size"],
-        &[&[Some("mysql-bin.000003"), Some("100")], &[Some("mysql-bin.000004"), Some("200")]],
+        &[
+            &[Some("mysql-bin.000003"), Some("100")],
+            &[Some("mysql-bin.000004"), Some("200")],
+        ],
         false,
     );
     let (dump, _) = dump_command_for(
         mariadb_greeting(),
         false,
         ReplicationOptions::new(5, StartPosition::Oldest),
-        vec![("SHOW GLOBAL", variables(false, "CRC32", "ROW")), ("SET", vec![ok()]), ("SHOW BINARY LOGS", logs)],
+        vec![
+            ("SHOW GLOBAL", variables(false, "CRC32", "ROW")),
+            ("SET", vec![ok()]),
+            ("SHOW BINARY LOGS", logs),
+        ],
     )
     .unwrap();
-    assert_eq!(dump, encode_binlog_dump("mysql-bin.000003", 4, DumpFlags::NON_BLOCK, 5));
+    assert_eq!(
+        dump,
+        encode_binlog_dump("mysql-bin.000003", 4, DumpFlags::NON_BLOCK, 5)
+    );
 }
 
 #[test]
 fn mysql_gtid_start_sends_the_encoded_set_and_needs_gtid_mode_on() {
-    let set: GtidSet = "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7, 4e11fa47-71ca-11e1-9e33-c80aa9429562:tag_a:1-2"
-        .parse()
-        .unwrap();
+    let set: GtidSet =
+        "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7, 4e11fa47-71ca-11e1-9e33-c80aa9429562:tag_a:1-2"
+            .parse()
+            .unwrap();
     let (dump, _) = dump_command_for(
         mysql8_greeting("8.4.2"),
         true,
@@ -237,7 +269,10 @@ fn mysql_gtid_start_sends_the_encoded_set_and_needs_gtid_mode_on() {
         vec![("SHOW GLOBAL", mysql_variables("ON")), ("SET", vec![ok()])],
     )
     .unwrap();
-    assert_eq!(dump, encode_binlog_dump_gtid("", 4, DumpFlags::NON_BLOCK, 9, &set));
+    assert_eq!(
+        dump,
+        encode_binlog_dump_gtid("", 4, DumpFlags::NON_BLOCK, 9, &set)
+    );
     let err = dump_command_for(
         mysql8_greeting("8.4.2"),
         true,
@@ -245,7 +280,9 @@ fn mysql_gtid_start_sends_the_encoded_set_and_needs_gtid_mode_on() {
         vec![("SHOW GLOBAL", mysql_variables("OFF_PERMISSIVE"))],
     )
     .unwrap_err();
-    assert!(matches!(err, Error::ServerConfig { setting: "gtid_mode", ref value, .. } if value == "OFF_PERMISSIVE"));
+    assert!(
+        matches!(err, Error::ServerConfig { setting: "gtid_mode", ref value, .. } if value == "OFF_PERMISSIVE")
+    );
 }
 
 #[test]
@@ -271,7 +308,11 @@ fn mariadb_gtid_start_sets_the_connect_state_and_dumps_with_an_empty_file_name()
 
 #[test]
 fn unusable_server_settings_are_typed_errors() {
-    let off = text_result(&["Variable_name", "Value"], &[&[Some("log_bin"), Some("OFF")]], false);
+    let off = text_result(
+        &["Variable_name", "Value"],
+        &[&[Some("log_bin"), Some("OFF")]],
+        false,
+    );
     let err = dump_command_for(
         mariadb_greeting(),
         false,
@@ -279,7 +320,10 @@ fn unusable_server_settings_are_typed_errors() {
         vec![("SHOW GLOBAL", off)],
     )
     .unwrap_err();
-    assert!(matches!(err, Error::ServerConfig { setting: "log_bin", ref value, .. } if value == "OFF"), "{err}");
+    assert!(
+        matches!(err, Error::ServerConfig { setting: "log_bin", ref value, .. } if value == "OFF"),
+        "{err}"
+    );
 
     let err = dump_command_for(
         mariadb_greeting(),
@@ -302,11 +346,23 @@ fn unusable_server_settings_are_typed_errors() {
         vec![
             ("SHOW GLOBAL", variables(false, "CRC32", "ROW")),
             ("SET", vec![ok()]),
-            ("SHOW MASTER STATUS", text_result(&["File", "Position"], &[], false)),
+            (
+                "SHOW MASTER STATUS",
+                text_result(&["File", "Position"], &[], false),
+            ),
         ],
     )
     .unwrap_err();
-    assert!(matches!(err, Error::ServerConfig { setting: "log_bin", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::ServerConfig {
+                setting: "log_bin",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 /// The server's bytes of a complete successful conversation, and the offsets where each of its
@@ -347,7 +403,12 @@ fn run_on(bytes: &[u8], max_packet: usize) -> Option<Error> {
 fn a_truncated_server_stream_at_any_byte_only_needs_more_data() {
     let (bytes, _, _) = transcript();
     for cut in 0..=bytes.len() {
-        assert_eq!(run_on(&bytes[..cut], 1 << 20), None, "cut at {cut} of {}", bytes.len());
+        assert_eq!(
+            run_on(&bytes[..cut], 1 << 20),
+            None,
+            "cut at {cut} of {}",
+            bytes.len()
+        );
     }
 }
 
@@ -361,7 +422,14 @@ fn an_oversized_packet_at_any_step_is_refused_before_its_payload() {
         input.extend_from_slice(&[(limit + 1) as u8, ((limit + 1) >> 8) as u8, 0, bytes[start + 3]]);
         let err = run_on(&input, limit);
         assert!(
-            matches!(err, Some(Error::TooLarge { what: "packet", declared: 1001, limit: 1000 })),
+            matches!(
+                err,
+                Some(Error::TooLarge {
+                    what: "packet",
+                    declared: 1001,
+                    limit: 1000
+                })
+            ),
             "packet {k}: {err:?}"
         );
     }
@@ -393,5 +461,11 @@ fn a_truncated_payload_at_any_step_is_an_error_not_a_panic() {
 fn a_packet_out_of_sequence_is_refused() {
     let (mut bytes, starts, _) = transcript();
     bytes[starts[2] + 3] = 9;
-    assert!(matches!(run_on(&bytes, 1 << 20), Some(Error::PacketOutOfOrder { expected: 1, found: 9 })));
+    assert!(matches!(
+        run_on(&bytes, 1 << 20),
+        Some(Error::PacketOutOfOrder {
+            expected: 1,
+            found: 9
+        })
+    ));
 }
