@@ -98,9 +98,12 @@ struct Conversation {
     to_client: Vec<u8>,
 }
 
+/// One direction of a connection: the initial sequence number and the payloads by offset.
+type Stream = (Option<u32>, BTreeMap<u32, Vec<u8>>);
+
 fn conversations(path: &Path) -> Vec<Conversation> {
-    // (port, direction) -> (initial sequence number, offset -> bytes)
-    let mut streams: BTreeMap<(u16, bool), (Option<u32>, BTreeMap<u32, Vec<u8>>)> = BTreeMap::new();
+    // (port, towards the server) -> its stream
+    let mut streams: BTreeMap<(u16, bool), Stream> = BTreeMap::new();
     let mut order: Vec<u16> = Vec::new();
     for frame in frames(path) {
         let Some(seg) = segment(&frame) else { continue };

@@ -50,7 +50,7 @@
 //! #     p.extend_from_slice(b"5.5.5-10.11.6-MariaDB\0");
 //! #     p.extend_from_slice(&[1, 0, 0, 0]);
 //! #     p.extend_from_slice(b"12345678\0");
-//! #     p.extend_from_slice(&[0xfe, 0xf7, 45, 2, 0, 0xbf, 0x81, 21, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+//! #     p.extend_from_slice(&[0xfe, 0xf7, 45, 2, 0, 0xbf, 0x80, 21, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
 //! #     p.extend_from_slice(b"9abcdefghijk\0mysql_native_password\0");
 //! #     p
 //! # }
