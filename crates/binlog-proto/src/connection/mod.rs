@@ -9,6 +9,37 @@
 //! Errors: an [`Error::Server`] answering a command (a failing query, a refused dump) leaves the
 //! connection ready for the next command. Every other error, and any error before the
 //! connection is ready (e.g. 1045 access denied), is fatal: `poll` then keeps returning it.
+//!
+//! ```
+//! use binlog_proto::connection::{ConnectOptions, Connection, Output};
+//! use binlog_proto::resultset::QueryResult;
+//!
+//! # fn packet(seq: u8, payload: &[u8]) -> Vec<u8> {
+//! #     let mut p = (payload.len() as u32).to_le_bytes()[..3].to_vec();
+//! #     p.push(seq);
+//! #     p.extend_from_slice(payload);
+//! #     p
+//! # }
+//! # let mut greeting = vec![10];
+//! # greeting.extend_from_slice(b"8.0.36\0\x07\0\0\0abcdefgh\0");
+//! # greeting.extend_from_slice(&[0xff, 0xf7, 45, 2, 0, 0xbf, 0x80, 21, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+//! # greeting.extend_from_slice(b"ijklmnopqrst\0mysql_native_password\0");
+//! let mut conn = Connection::new(ConnectOptions::new("app", "secret"));
+//! assert_eq!(conn.poll()?, Output::NeedMoreData);
+//! conn.feed(&packet(0, &greeting)); // the server speaks first
+//! let Output::Send(login) = conn.poll()? else { panic!() };
+//! assert_eq!(login[3], 1); // HandshakeResponse41, sequence id 1
+//! conn.feed(&packet(2, &[0, 0, 0, 2, 0, 0, 0])); // OK
+//! assert_eq!(conn.poll()?, Output::Authenticated);
+//! assert_eq!(conn.poll()?, Output::Idle);
+//!
+//! conn.query("SET @x = 1")?;
+//! let Output::Send(query) = conn.poll()? else { panic!() };
+//! assert_eq!(&query[4..], b"\x03SET @x = 1");
+//! conn.feed(&packet(1, &[0, 0, 0, 2, 0, 0, 0]));
+//! assert!(matches!(conn.poll()?, Output::Result(QueryResult::Ok(_))));
+//! # Ok::<(), binlog_proto::Error>(())
+//! ```
 
 mod options;
 
