@@ -417,6 +417,18 @@ impl Connection {
         };
         let nonce = handshake.nonce.clone();
         let (auth, first) = Authenticator::start(plugin, &nonce, &mut self.auth_input())?;
+        // Without the length-encoded form the response length is one byte (pre-5.6 servers).
+        if first.len() > 255
+            && !self
+                .capabilities
+                .contains(Capabilities::PLUGIN_AUTH_LENENC_CLIENT_DATA)
+        {
+            return Err(Error::Unsupported(format!(
+                "a {}-byte first {} response to a server without CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA",
+                first.len(),
+                plugin.name()
+            )));
+        }
         let response = HandshakeResponse {
             capabilities: self.capabilities,
             max_packet_size: self.max_packet_to_announce(),
