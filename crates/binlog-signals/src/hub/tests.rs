@@ -274,12 +274,14 @@ async fn watermark_advances_only_after_every_subscriber_polled_past_the_item() {
     let mut only_t = registry.subscribe();
     only_t.update_filter(|f| f.push_include("db.t".into()));
     assert!(tracker.is_consumed(1), "nothing published, nothing outstanding");
+    assert_eq!(tracker.consumed_through(), None);
 
     hub.publish(1, item(1, "db", "x")).await;
     hub.publish(2, item(2, "db", "x")).await;
     hub.publish(3, item(3, "db", "t")).await;
     assert_eq!(tracker.tracked(), 3);
     assert!(!tracker.is_consumed(1));
+    assert_eq!(tracker.consumed_through(), Some(0));
 
     assert_eq!(next_n(&mut a).await, 1);
     assert!(!tracker.is_consumed(1), "a holds item 1 until it polls again");
@@ -291,6 +293,7 @@ async fn watermark_advances_only_after_every_subscriber_polled_past_the_item() {
     // so it is done through 2 although it never polled.
     assert!(tracker.is_consumed(1));
     assert!(!tracker.is_consumed(2), "a and b still hold item 2");
+    assert_eq!(tracker.consumed_through(), Some(1));
     assert_eq!(next_n(&mut a).await, 3);
     assert_eq!(next_n(&mut b).await, 3);
     assert!(tracker.is_consumed(2));
@@ -299,8 +302,10 @@ async fn watermark_advances_only_after_every_subscriber_polled_past_the_item() {
     assert!(poll!(a.next()).is_pending());
     assert!(poll!(b.next()).is_pending());
     assert!(!tracker.is_consumed(3), "only_t holds item 3");
+    assert_eq!(tracker.consumed_through(), Some(2));
     assert!(poll!(only_t.next()).is_pending());
     assert!(tracker.is_consumed(3));
+    assert_eq!(tracker.consumed_through(), None);
 
     // Items filtered away from `only_t` never wait for it.
     hub.publish(4, item(4, "db", "x")).await;
@@ -398,4 +403,22 @@ async fn close_with_an_error_reaches_pending_and_active_streams() {
     let (got, end) = drain(pending).await;
     assert!(got.is_empty());
     assert!(matches!(end, Some(Error::ReadTimeout { .. })));
+}
+
+/// The driver future is spawned on a multi-threaded runtime; handles and streams move
+/// between tasks.
+#[test]
+fn driver_side_and_consumer_side_are_send() {
+    fn send<T: Send>(_: &T) {}
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Registry<Item>>();
+    send_sync::<Tracker>();
+    send_sync::<Error>();
+    send_sync::<crate::Client>();
+    let tracker = Tracker::new();
+    let (mut hub, registry) = Hub::<Item>::new(1, LagPolicy::Backpressure, tracker.clone());
+    let sub = registry.subscribe();
+    send(&sub);
+    send(&hub.publish(1, untabled(1)));
+    send(&tracker.wait_consumed(1));
 }

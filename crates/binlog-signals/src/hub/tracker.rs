@@ -32,10 +32,10 @@ impl Tracker {
     }
 
     pub(super) fn register(&self, shared: Arc<SubShared>) {
-        self.subscribers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(shared);
+        let mut subscribers = self.subscribers.lock().unwrap_or_else(PoisonError::into_inner);
+        // Pruned here too, so a driver that never asks does not collect ended streams.
+        subscribers.retain(|s| !s.finished.load(Ordering::Acquire));
+        subscribers.push(shared);
     }
 
     /// Called by a stream after it marked progress.
@@ -53,6 +53,21 @@ impl Tracker {
             let consumed = s.consumed.load(Ordering::Acquire);
             consumed >= seq || consumed >= s.delivered.load(Ordering::Acquire)
         })
+    }
+
+    /// The watermark: `Some(n)` when every item up to `n` is consumed and some subscriber may
+    /// still hold item `n + 1` (a lower bound: see the type docs); `None` when every item sent
+    /// so far is consumed.
+    pub(crate) fn consumed_through(&self) -> Option<u64> {
+        let mut subscribers = self.subscribers.lock().unwrap_or_else(PoisonError::into_inner);
+        subscribers.retain(|s| !s.finished.load(Ordering::Acquire));
+        subscribers
+            .iter()
+            .filter_map(|s| {
+                let consumed = s.consumed.load(Ordering::Acquire);
+                (consumed < s.delivered.load(Ordering::Acquire)).then_some(consumed)
+            })
+            .min()
     }
 
     /// Waits until [`is_consumed(seq)`](Self::is_consumed). Only one task may wait at a time.

@@ -404,3 +404,11 @@ fn verify_identity_needs_a_usable_host_name() {
             .is_some()
     );
 }
+
+#[test]
+fn connector_and_transport_are_send() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<TlsConnector>();
+    send::<Transport>();
+}
