@@ -1,5 +1,7 @@
 //! Binlog events.
 
 mod event_type;
+pub mod rows;
+pub mod table_map;
 
 pub use event_type::EventType;
