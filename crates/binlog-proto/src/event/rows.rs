@@ -99,13 +99,14 @@ pub struct RowsEvent<'a> {
     extra: &'a [u8],
     table: Arc<TableMap>,
     width: usize,
-    data: RowData<'a>,
-    /// Offsets in `data`: before-image bitmap, after-image bitmap, first row.
-    before_cols: usize,
-    after_cols: usize,
-    rows_start: usize,
+    before_columns: &'a [u8],
+    after_columns: &'a [u8],
     before_present: usize,
     after_present: usize,
+    /// The rows (decompressed for MariaDB compressed events).
+    data: RowData<'a>,
+    /// Offset of the rows in the event body, for error offsets (0 when decompressed).
+    rows_offset: usize,
 }
 
 /// Kind, version, partial-update and compression of a rows event type.
@@ -210,39 +211,38 @@ pub fn parse_rows_event<'a>(
         pos = pos.max(usize::from(post_header_len));
     }
     let table = tables.get(table_id).ok_or(Error::UnknownTable { table_id })?;
-    let rest = body.get(pos..).ok_or(bad("rows event body", pos))?;
-    let data = if compressed {
-        RowData::Decompressed(Bytes::from(uncompress_mariadb(rest, DEFAULT_MAX_DECOMPRESSED_SIZE)?))
-    } else {
-        RowData::Borrowed(rest)
-    };
-    // Offsets below are relative to `data`; for uncompressed events, add `pos` for the body.
-    let base = if compressed { 0 } else { pos };
-    let bytes = data.bytes();
-    let (after_width, width) = lenenc_int(bytes).map_err(|_| bad("rows event column count", base))?;
+    let (after_width, width) =
+        lenenc_int(body.get(pos..).unwrap_or(&[])).map_err(|_| bad("rows event column count", pos))?;
     let width = usize::try_from(width)
         .ok()
         .filter(|&w| w > 0 && w <= MAX_COLUMNS)
-        .ok_or(bad("rows event column count", base))?;
+        .ok_or(bad("rows event column count", pos))?;
     if width > table.columns().len() {
-        return Err(bad("rows event column count (more columns than the table map)", base));
+        return Err(bad("rows event column count (more columns than the table map)", pos));
     }
-    let before_cols = bytes.len().saturating_sub(after_width.len());
     let bitmap_len = width.div_ceil(8);
-    let mut rows_start = before_cols.saturating_add(bitmap_len);
+    let bitmaps_at = body.len().saturating_sub(after_width.len());
+    let before_columns = body
+        .get(bitmaps_at..bitmaps_at.saturating_add(bitmap_len))
+        .ok_or(bad("rows event column bitmap", bitmaps_at))?;
+    let mut rows_at = bitmaps_at.saturating_add(bitmap_len);
     // v0 updates have a single bitmap for both images (MySQL 5.1 log_event.cc)
-    let after_cols = if kind == RowsKind::Update && version != RowsVersion::V0 {
-        let after = rows_start;
-        rows_start = rows_start.saturating_add(bitmap_len);
-        after
+    let after_columns = if kind == RowsKind::Update && version != RowsVersion::V0 {
+        let bitmap = body
+            .get(rows_at..rows_at.saturating_add(bitmap_len))
+            .ok_or(bad("rows event after-image column bitmap", rows_at))?;
+        rows_at = rows_at.saturating_add(bitmap_len);
+        bitmap
     } else {
-        before_cols
+        before_columns
     };
-    if rows_start > bytes.len() {
-        return Err(bad("rows event column bitmaps", base.saturating_add(before_cols)));
-    }
-    let before_present = count_bits(bytes.get(before_cols..).unwrap_or(&[]), width);
-    let after_present = count_bits(bytes.get(after_cols..).unwrap_or(&[]), width);
+    let rows = body.get(rows_at..).unwrap_or(&[]);
+    // MariaDB compresses only the rows, after the column count and bitmaps.
+    let (data, rows_offset) = if compressed {
+        (RowData::Decompressed(Bytes::from(uncompress_mariadb(rows, DEFAULT_MAX_DECOMPRESSED_SIZE)?)), 0)
+    } else {
+        (RowData::Borrowed(rows), rows_at)
+    };
     Ok(RowsEvent {
         event_type,
         kind,
@@ -253,12 +253,12 @@ pub fn parse_rows_event<'a>(
         extra,
         table: Arc::clone(table),
         width,
-        before_cols,
-        after_cols,
-        rows_start,
-        before_present,
-        after_present,
+        before_columns,
+        after_columns,
+        before_present: count_bits(before_columns, width),
+        after_present: count_bits(after_columns, width),
         data,
+        rows_offset,
     })
 }
 
@@ -328,42 +328,36 @@ impl<'a> RowsEvent<'a> {
         }
     }
 
-    fn bitmap(&self, at: usize) -> &[u8] {
-        let bytes = self.data.bytes();
-        bytes.get(at..at.saturating_add(self.width.div_ceil(8))).unwrap_or(&[])
-    }
-
     /// Whether column `index` is in the before image (deletes and updates; for inserts, the
     /// one image).
     pub fn in_before_image(&self, index: usize) -> bool {
-        index < self.width && lsb_bit(self.bitmap(self.before_cols), index)
+        index < self.width && lsb_bit(self.before_columns, index)
     }
 
     /// Whether column `index` is in the after image (updates; for inserts and deletes, the
     /// one image).
     pub fn in_after_image(&self, index: usize) -> bool {
-        index < self.width && lsb_bit(self.bitmap(self.after_cols), index)
+        index < self.width && lsb_bit(self.after_columns, index)
     }
 
     /// The rows, decoded one at a time. Each item is a fully validated row or the error that
     /// stopped decoding (after which the iterator ends).
     pub fn rows(&self) -> Rows<'_> {
-        let bytes = self.data.bytes();
-        let (first, second) = match self.kind {
-            RowsKind::Write => (None, Some((self.before_cols, self.before_present))),
-            RowsKind::Delete => (Some((self.before_cols, self.before_present)), None),
-            RowsKind::Update => (
-                Some((self.before_cols, self.before_present)),
-                Some((self.after_cols, self.after_present)),
-            ),
+        let before = (self.before_columns, self.before_present);
+        let after = (self.after_columns, self.after_present);
+        let (before, after) = match self.kind {
+            RowsKind::Write => (None, Some(before)),
+            RowsKind::Delete => (Some(before), None),
+            RowsKind::Update => (Some(before), Some(after)),
         };
         Rows {
             table: &self.table,
             width: self.width,
-            data: bytes,
-            pos: self.rows_start,
-            before: first.map(|(at, present)| (self.bitmap(at), present)),
-            after: second.map(|(at, present)| (self.bitmap(at), present)),
+            data: self.data.bytes(),
+            pos: 0,
+            offset: self.rows_offset,
+            before,
+            after,
             partial: self.partial,
             row: 0,
             failed: false,
@@ -378,6 +372,8 @@ pub struct Rows<'r> {
     width: usize,
     data: &'r [u8],
     pos: usize,
+    /// Offset of `data` in the event body, for error offsets.
+    offset: usize,
     before: Option<(&'r [u8], usize)>,
     after: Option<(&'r [u8], usize)>,
     partial: bool,
@@ -389,10 +385,7 @@ impl<'r> Rows<'r> {
     fn image(&mut self, columns: &'r [u8], present: usize, after_of_partial: bool) -> Result<RowImage<'r>, Error> {
         let input = self.data.get(self.pos..).unwrap_or(&[]);
         let (image, len) = image::scan(self.table, self.width, columns, present, input, after_of_partial, self.row)
-            .map_err(|e| match e {
-                Error::Malformed { what, offset } => bad(what, offset.saturating_add(self.pos)),
-                other => other,
-            })?;
+            .map_err(|e| shift(e, self.pos.saturating_add(self.offset)))?;
         self.pos = self.pos.saturating_add(len);
         Ok(image)
     }
@@ -425,6 +418,25 @@ impl<'r> Iterator for Rows<'r> {
 }
 
 impl std::iter::FusedIterator for Rows<'_> {}
+
+/// Moves the offset of a malformed-input error (also inside a value error) by `by` bytes.
+fn shift(err: Error, by: usize) -> Error {
+    match err {
+        Error::Malformed { what, offset } => bad(what, offset.saturating_add(by)),
+        Error::Value {
+            row,
+            column,
+            column_type,
+            source,
+        } => Error::Value {
+            row,
+            column,
+            column_type,
+            source: Box::new(shift(*source, by)),
+        },
+        other => other,
+    }
+}
 
 /// Reads a PARTIAL_UPDATE_ROWS after image's `value_options` and partial-JSON bitmap; returns
 /// the bitmap (if partial JSON is on) and the bytes taken.
