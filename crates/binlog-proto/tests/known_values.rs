@@ -154,3 +154,52 @@ fn negative_time_beyond_255_hours() {
     assert_eq!(rows.len(), 1);
     assert_eq!(after(&rows[0], 0).to_string(), "-507:48:27");
 }
+
+fn image_text(image: &Option<binlog_proto::event::rows::OwnedImage>) -> Vec<Option<String>> {
+    image.as_ref().unwrap().values.iter().map(|v| v.as_ref().map(|v| v.to_string())).collect()
+}
+
+#[test]
+fn ndb_partial_images_hold_only_their_columns() {
+    let all = rows("update-partial-row.binlog");
+    let update = all.iter().find(|r| r.event_type == EventType::UPDATE_ROWS_EVENT_V1).unwrap();
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(image_text(&update.row.before), [s("4"), None, s("4")]);
+    assert_eq!(image_text(&update.row.after), [s("4"), None, s("40")]);
+    let delete = all.iter().find(|r| r.event_type == EventType::DELETE_ROWS_EVENT_V1).unwrap();
+    assert_eq!(image_text(&delete.row.before), [s("2"), None, None]);
+    let partial_write = rows("write-partial-row.binlog");
+    let last_write = partial_write.iter().rfind(|r| r.event_type == EventType::WRITE_ROWS_EVENT_V1).unwrap();
+    assert_eq!(image_text(&last_write.row.after), [s("4"), None, s("40")]);
+}
+
+#[test]
+fn partial_json_updates_decode_into_edits() {
+    use binlog_proto::value::JsonDiffOperation;
+    let rows = rows("json.binlog.000001");
+    let partial: Vec<_> = rows.iter().filter(|r| r.event_type == EventType::PARTIAL_UPDATE_ROWS_EVENT).collect();
+    assert_eq!(partial.len(), 6);
+    let expected_age = [26, 34, 42, 26, 34, 42];
+    for (r, age) in partial.iter().zip(expected_age) {
+        // minimal before image: the primary key only; after image: the changed columns
+        let before = image_text(&r.row.before);
+        assert!(before[0].is_some() && before[1..].iter().all(Option::is_none), "{before:?}");
+        let after = r.row.after.as_ref().unwrap();
+        assert!(after.get(0).is_none());
+        match after.get(1).unwrap().as_value() {
+            Value::JsonDiff(diff) => {
+                let edits: Vec<_> = diff.iter().collect();
+                assert_eq!(edits.len(), 1);
+                assert_eq!(edits[0].operation, JsonDiffOperation::Replace);
+                assert_eq!(edits[0].path, "$.age");
+                assert_eq!(edits[0].value.unwrap().to_string(), age.to_string());
+                assert_eq!(
+                    serde_json::to_value(after.get(1).unwrap()).unwrap(),
+                    serde_json::json!([{"op": "REPLACE", "path": "$.age", "value": age}])
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(after.get(3).unwrap().to_string(), age.to_string());
+    }
+}

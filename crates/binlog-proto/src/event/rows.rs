@@ -411,7 +411,12 @@ impl<'r> Iterator for Rows<'r> {
         if self.failed || self.pos >= self.data.len() {
             return None;
         }
-        let row = self.next_row();
+        let start = self.pos;
+        let mut row = self.next_row();
+        // A row that takes no bytes (no column in either image) would repeat forever.
+        if row.is_ok() && self.pos == start {
+            row = Err(bad("rows event row (no columns in its images)", start.saturating_add(self.offset)));
+        }
         self.failed = row.is_err();
         Some(row)
     }
