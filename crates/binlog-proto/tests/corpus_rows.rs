@@ -120,13 +120,22 @@ fn every_row_in_the_corpus_decodes() {
                             }
                         }
                     }
-                    Err(e) => failures.push(format!("{file} @{}: {}: {e}", ev.offset, EventType(ev.event_type))),
+                    Err(e) => failures.push(format!(
+                        "{file} @{}: {}: {e}",
+                        ev.offset,
+                        EventType(ev.event_type)
+                    )),
                 }
             }
         }
     }
     eprintln!("{total_rows} rows, {total_values} values");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(total_rows > 1000);
 }
 
@@ -147,7 +156,8 @@ fn development_tree_binlogs_fail_cleanly() {
                     }
                 }
             } else if is_rows(ev.event_type) {
-                let e = parse_rows_event(EventType(ev.event_type), &ev.body, ev.post_header_len(), &tables).unwrap_err();
+                let e = parse_rows_event(EventType(ev.event_type), &ev.body, ev.post_header_len(), &tables)
+                    .unwrap_err();
                 assert!(matches!(e, binlog_proto::Error::UnknownTable { .. }), "{e}");
                 errors += 1;
             }

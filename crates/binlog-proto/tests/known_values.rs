@@ -38,7 +38,10 @@ fn json_opaque_values_print_as_mysql_does() {
         ]
     );
     // and the serde form is the same JSON (decimals as strings)
-    let json: Vec<serde_json::Value> = rows.iter().map(|r| serde_json::to_value(after(r, 0)).unwrap()).collect();
+    let json: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| serde_json::to_value(after(r, 0)).unwrap())
+        .collect();
     assert_eq!(json[0], serde_json::json!({"a": "base64:type15:VQ=="}));
     assert_eq!(json[4], serde_json::json!({"d": "123.456"}));
     assert_eq!(json[6], serde_json::json!({"e": [0, 1, true, false]}));
@@ -88,7 +91,11 @@ fn enum_and_set_values() {
     let kinds: Vec<EventType> = rows.iter().map(|r| r.event_type).collect();
     assert_eq!(
         kinds,
-        [EventType::WRITE_ROWS_EVENT, EventType::UPDATE_ROWS_EVENT, EventType::DELETE_ROWS_EVENT]
+        [
+            EventType::WRITE_ROWS_EVENT,
+            EventType::UPDATE_ROWS_EVENT,
+            EventType::DELETE_ROWS_EVENT
+        ]
     );
     let table = &rows[0].table;
     assert_eq!(table.columns()[2].real_type(), ColumnType::ENUM);
@@ -128,7 +135,14 @@ fn mariadb_full_metadata() {
     assert_eq!((t.schema(), t.table()), ("toddy_test", "outbox"));
     let names: Vec<_> = t.columns().iter().map(|c| c.name().unwrap()).collect();
     assert_eq!(names, ["id", "topic", "event_type", "event", "created"]);
-    assert_eq!(t.primary_key().unwrap().iter().map(|k| k.column).collect::<Vec<_>>(), [0]);
+    assert_eq!(
+        t.primary_key()
+            .unwrap()
+            .iter()
+            .map(|k| k.column)
+            .collect::<Vec<_>>(),
+        [0]
+    );
     let charsets: Vec<Option<u16>> = t.columns().iter().map(|c| c.collation().map(|c| c.0)).collect();
     // utf8mb4_general_ci is 45, binary 63
     assert_eq!(charsets, [None, Some(45), Some(45), Some(63), None]);
@@ -156,20 +170,35 @@ fn negative_time_beyond_255_hours() {
 }
 
 fn image_text(image: &Option<binlog_proto::event::rows::OwnedImage>) -> Vec<Option<String>> {
-    image.as_ref().unwrap().values.iter().map(|v| v.as_ref().map(|v| v.to_string())).collect()
+    image
+        .as_ref()
+        .unwrap()
+        .values
+        .iter()
+        .map(|v| v.as_ref().map(|v| v.to_string()))
+        .collect()
 }
 
 #[test]
 fn ndb_partial_images_hold_only_their_columns() {
     let all = rows("update-partial-row.binlog");
-    let update = all.iter().find(|r| r.event_type == EventType::UPDATE_ROWS_EVENT_V1).unwrap();
+    let update = all
+        .iter()
+        .find(|r| r.event_type == EventType::UPDATE_ROWS_EVENT_V1)
+        .unwrap();
     let s = |v: &str| Some(v.to_string());
     assert_eq!(image_text(&update.row.before), [s("4"), None, s("4")]);
     assert_eq!(image_text(&update.row.after), [s("4"), None, s("40")]);
-    let delete = all.iter().find(|r| r.event_type == EventType::DELETE_ROWS_EVENT_V1).unwrap();
+    let delete = all
+        .iter()
+        .find(|r| r.event_type == EventType::DELETE_ROWS_EVENT_V1)
+        .unwrap();
     assert_eq!(image_text(&delete.row.before), [s("2"), None, None]);
     let partial_write = rows("write-partial-row.binlog");
-    let last_write = partial_write.iter().rfind(|r| r.event_type == EventType::WRITE_ROWS_EVENT_V1).unwrap();
+    let last_write = partial_write
+        .iter()
+        .rfind(|r| r.event_type == EventType::WRITE_ROWS_EVENT_V1)
+        .unwrap();
     assert_eq!(image_text(&last_write.row.after), [s("4"), None, s("40")]);
 }
 
@@ -177,13 +206,19 @@ fn ndb_partial_images_hold_only_their_columns() {
 fn partial_json_updates_decode_into_edits() {
     use binlog_proto::value::JsonDiffOperation;
     let rows = rows("json.binlog.000001");
-    let partial: Vec<_> = rows.iter().filter(|r| r.event_type == EventType::PARTIAL_UPDATE_ROWS_EVENT).collect();
+    let partial: Vec<_> = rows
+        .iter()
+        .filter(|r| r.event_type == EventType::PARTIAL_UPDATE_ROWS_EVENT)
+        .collect();
     assert_eq!(partial.len(), 6);
     let expected_age = [26, 34, 42, 26, 34, 42];
     for (r, age) in partial.iter().zip(expected_age) {
         // minimal before image: the primary key only; after image: the changed columns
         let before = image_text(&r.row.before);
-        assert!(before[0].is_some() && before[1..].iter().all(Option::is_none), "{before:?}");
+        assert!(
+            before[0].is_some() && before[1..].iter().all(Option::is_none),
+            "{before:?}"
+        );
         let after = r.row.after.as_ref().unwrap();
         assert!(after.get(0).is_none());
         match after.get(1).unwrap().as_value() {

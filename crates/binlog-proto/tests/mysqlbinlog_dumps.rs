@@ -10,37 +10,141 @@ use binlog_proto::value::{ColumnType, Signedness, Value};
 
 /// (binlog, dump, dump is UTF-16LE)
 const PAIRS: &[(&str, &str, bool)] = &[
-    ("zalora-binlog-parser/data/fixtures/mysql-bin.01", "zalora-binlog-parser/data/fixtures/plaintext-mysql-bin.01", false),
-    ("zalora-binlog-parser/data/fixtures/mysql-bin.02", "zalora-binlog-parser/data/fixtures/plaintext-mysql-bin.02", false),
-    ("zalora-binlog-parser/data/fixtures/mysql-bin.03", "zalora-binlog-parser/data/fixtures/plaintext-mysql-bin.03", false),
-    ("zalora-binlog-parser/data/fixtures/mysql-bin.05", "zalora-binlog-parser/data/fixtures/plaintext-mysql-bin.05", false),
-    ("zalora-binlog-parser/data/fixtures/mysql-bin.06", "zalora-binlog-parser/data/fixtures/plaintext-mysql-bin.06", false),
-    ("zalora-binlog-parser/data/fixtures/mysql-bin.07", "zalora-binlog-parser/data/fixtures/plaintext-mysql-bin.07", false),
-    ("zalora-binlog-parser/data/gtid-fixtures/mysql-bin.01", "zalora-binlog-parser/data/gtid-fixtures/plaintext-mysql-bin.01", false),
-    ("mysql-cdc-rs/tests/events/5.7/02_query/log.bin", "mysql-cdc-rs/tests/events/5.7/02_query/dump.txt", false),
-    ("mysql-cdc-rs/tests/events/5.7/03_stop/log.bin", "mysql-cdc-rs/tests/events/5.7/03_stop/dump.txt", false),
-    ("mysql-cdc-rs/tests/events/5.7/04_rotate/log.bin", "mysql-cdc-rs/tests/events/5.7/04_rotate/dump.txt", false),
-    ("mysql-cdc-rs/tests/events/5.7/05_intvar/log.bin", "mysql-cdc-rs/tests/events/5.7/05_intvar/dump.txt", false),
-    ("mysql-cdc-rs/tests/events/5.7/13_rand/log.bin", "mysql-cdc-rs/tests/events/5.7/13_rand/dump.txt", false),
-    ("mysql-cdc-rs/tests/events/5.7/14_user_var/log.bin", "mysql-cdc-rs/tests/events/5.7/14_user_var/dump.txt", false),
-    ("mysql-cdc-rs/tests/events/5.7/15_format_desc/log.bin", "mysql-cdc-rs/tests/events/5.7/15_format_desc/dump.txt", false),
-    ("mysql-cdc-rs/tests/events/5.7/16_xid/log.bin", "mysql-cdc-rs/tests/events/5.7/16_xid/dump.txt", false),
-    ("mysql-cdc-rs/tests/events/5.7/17_18_load/log.bin", "mysql-cdc-rs/tests/events/5.7/17_18_load/dump.txt", false),
-    ("mysql-cdc-rs/tests/events/5.7/19_table_map/log.bin", "mysql-cdc-rs/tests/events/5.7/19_table_map/dump.txt", false),
-    ("mysql-cdc-rs/tests/events/5.7/29_row_query/log.bin", "mysql-cdc-rs/tests/events/5.7/29_row_query/dump.txt", false),
-    ("mysql-cdc-rs/tests/events/5.7/30_write_rows_v2/log.bin", "mysql-cdc-rs/tests/events/5.7/30_write_rows_v2/dump.txt", false),
-    ("mysql-cdc-rs/tests/events/5.7/31_update_rows_v2/log.bin", "mysql-cdc-rs/tests/events/5.7/31_update_rows_v2/dump.txt", false),
-    ("mysql-cdc-rs/tests/events/5.7/32_delete_rows_v2/log.bin", "mysql-cdc-rs/tests/events/5.7/32_delete_rows_v2/dump.txt", false),
-    ("mysql-cdc-rs/tests/events/5.7/33_35_gtid_prev_gtid/log.bin", "mysql-cdc-rs/tests/events/5.7/33_35_gtid_prev_gtid/dump.txt", false),
-    ("mysql-cdc-rs/tests/events/5.7/34_anonymous_gtid/log.bin", "mysql-cdc-rs/tests/events/5.7/34_anonymous_gtid/dump.txt", false),
-    ("mysql-cdc-rs/tests/events/8.0/02_query/binlog.000001", "mysql-cdc-rs/tests/events/8.0/02_query/dump.txt", true),
+    (
+        "zalora-binlog-parser/data/fixtures/mysql-bin.01",
+        "zalora-binlog-parser/data/fixtures/plaintext-mysql-bin.01",
+        false,
+    ),
+    (
+        "zalora-binlog-parser/data/fixtures/mysql-bin.02",
+        "zalora-binlog-parser/data/fixtures/plaintext-mysql-bin.02",
+        false,
+    ),
+    (
+        "zalora-binlog-parser/data/fixtures/mysql-bin.03",
+        "zalora-binlog-parser/data/fixtures/plaintext-mysql-bin.03",
+        false,
+    ),
+    (
+        "zalora-binlog-parser/data/fixtures/mysql-bin.05",
+        "zalora-binlog-parser/data/fixtures/plaintext-mysql-bin.05",
+        false,
+    ),
+    (
+        "zalora-binlog-parser/data/fixtures/mysql-bin.06",
+        "zalora-binlog-parser/data/fixtures/plaintext-mysql-bin.06",
+        false,
+    ),
+    (
+        "zalora-binlog-parser/data/fixtures/mysql-bin.07",
+        "zalora-binlog-parser/data/fixtures/plaintext-mysql-bin.07",
+        false,
+    ),
+    (
+        "zalora-binlog-parser/data/gtid-fixtures/mysql-bin.01",
+        "zalora-binlog-parser/data/gtid-fixtures/plaintext-mysql-bin.01",
+        false,
+    ),
+    (
+        "mysql-cdc-rs/tests/events/5.7/02_query/log.bin",
+        "mysql-cdc-rs/tests/events/5.7/02_query/dump.txt",
+        false,
+    ),
+    (
+        "mysql-cdc-rs/tests/events/5.7/03_stop/log.bin",
+        "mysql-cdc-rs/tests/events/5.7/03_stop/dump.txt",
+        false,
+    ),
+    (
+        "mysql-cdc-rs/tests/events/5.7/04_rotate/log.bin",
+        "mysql-cdc-rs/tests/events/5.7/04_rotate/dump.txt",
+        false,
+    ),
+    (
+        "mysql-cdc-rs/tests/events/5.7/05_intvar/log.bin",
+        "mysql-cdc-rs/tests/events/5.7/05_intvar/dump.txt",
+        false,
+    ),
+    (
+        "mysql-cdc-rs/tests/events/5.7/13_rand/log.bin",
+        "mysql-cdc-rs/tests/events/5.7/13_rand/dump.txt",
+        false,
+    ),
+    (
+        "mysql-cdc-rs/tests/events/5.7/14_user_var/log.bin",
+        "mysql-cdc-rs/tests/events/5.7/14_user_var/dump.txt",
+        false,
+    ),
+    (
+        "mysql-cdc-rs/tests/events/5.7/15_format_desc/log.bin",
+        "mysql-cdc-rs/tests/events/5.7/15_format_desc/dump.txt",
+        false,
+    ),
+    (
+        "mysql-cdc-rs/tests/events/5.7/16_xid/log.bin",
+        "mysql-cdc-rs/tests/events/5.7/16_xid/dump.txt",
+        false,
+    ),
+    (
+        "mysql-cdc-rs/tests/events/5.7/17_18_load/log.bin",
+        "mysql-cdc-rs/tests/events/5.7/17_18_load/dump.txt",
+        false,
+    ),
+    (
+        "mysql-cdc-rs/tests/events/5.7/19_table_map/log.bin",
+        "mysql-cdc-rs/tests/events/5.7/19_table_map/dump.txt",
+        false,
+    ),
+    (
+        "mysql-cdc-rs/tests/events/5.7/29_row_query/log.bin",
+        "mysql-cdc-rs/tests/events/5.7/29_row_query/dump.txt",
+        false,
+    ),
+    (
+        "mysql-cdc-rs/tests/events/5.7/30_write_rows_v2/log.bin",
+        "mysql-cdc-rs/tests/events/5.7/30_write_rows_v2/dump.txt",
+        false,
+    ),
+    (
+        "mysql-cdc-rs/tests/events/5.7/31_update_rows_v2/log.bin",
+        "mysql-cdc-rs/tests/events/5.7/31_update_rows_v2/dump.txt",
+        false,
+    ),
+    (
+        "mysql-cdc-rs/tests/events/5.7/32_delete_rows_v2/log.bin",
+        "mysql-cdc-rs/tests/events/5.7/32_delete_rows_v2/dump.txt",
+        false,
+    ),
+    (
+        "mysql-cdc-rs/tests/events/5.7/33_35_gtid_prev_gtid/log.bin",
+        "mysql-cdc-rs/tests/events/5.7/33_35_gtid_prev_gtid/dump.txt",
+        false,
+    ),
+    (
+        "mysql-cdc-rs/tests/events/5.7/34_anonymous_gtid/log.bin",
+        "mysql-cdc-rs/tests/events/5.7/34_anonymous_gtid/dump.txt",
+        false,
+    ),
+    (
+        "mysql-cdc-rs/tests/events/8.0/02_query/binlog.000001",
+        "mysql-cdc-rs/tests/events/8.0/02_query/dump.txt",
+        true,
+    ),
     (
         "mysql-cdc-rs/tests/events/8.0/19_30_Table_map_event_Write_rows_log_event/binlog.000018",
         "mysql-cdc-rs/tests/events/8.0/19_30_Table_map_event_Write_rows_log_event/dump.txt",
         true,
     ),
-    ("mysql-cdc-rs/tests/events/8.0/31_update_rows_v2/binlog.000001", "mysql-cdc-rs/tests/events/8.0/31_update_rows_v2/dump.txt", true),
-    ("mysql-cdc-rs/tests/events/8.0/32_delete_rows_v2/binlog.000001", "mysql-cdc-rs/tests/events/8.0/32_delete_rows_v2/dump.txt", true),
+    (
+        "mysql-cdc-rs/tests/events/8.0/31_update_rows_v2/binlog.000001",
+        "mysql-cdc-rs/tests/events/8.0/31_update_rows_v2/dump.txt",
+        true,
+    ),
+    (
+        "mysql-cdc-rs/tests/events/8.0/32_delete_rows_v2/binlog.000001",
+        "mysql-cdc-rs/tests/events/8.0/32_delete_rows_v2/dump.txt",
+        true,
+    ),
 ];
 
 /// One image as the dump prints it: (column number, value text) per `@N=` line.
@@ -50,7 +154,10 @@ fn dump_text(path: &str, utf16: bool) -> String {
     let bytes = common::read_corpus(path);
     if utf16 {
         assert_eq!(&bytes[..2], [0xff, 0xfe], "{path}: expected a UTF-16LE BOM");
-        let units: Vec<u16> = bytes[2..].chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        let units: Vec<u16> = bytes[2..]
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
         String::from_utf16(&units).unwrap().replace("\r\n", "\n")
     } else {
         String::from_utf8(bytes).unwrap()
@@ -68,7 +175,10 @@ fn parse_dump(text: &str) -> Vec<Image> {
                 Some(i) if value.ends_with("*/") => &value[..i],
                 _ => value,
             };
-            images.last_mut().expect("value line outside an image").push((n.parse().unwrap(), value.to_string()));
+            images
+                .last_mut()
+                .expect("value line outside an image")
+                .push((n.parse().unwrap(), value.to_string()));
         }
     }
     images
@@ -109,7 +219,11 @@ fn c_g6(v: f64) -> String {
     } else {
         let decimals = (5 - exp).max(0) as usize;
         let s = format!("{v:.decimals$}");
-        if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
     }
 }
 
@@ -182,8 +296,9 @@ fn every_value_matches_mysqlbinlog() {
                     tables.insert(parse_table_map(&ev.body, ev.post_header_len()).unwrap());
                 }
                 20..=25 | 30..=32 | 39 => {
-                    let event = parse_rows_event(EventType(ev.event_type), &ev.body, ev.post_header_len(), &tables)
-                        .unwrap_or_else(|e| panic!("{binlog} @{}: {e}", ev.offset));
+                    let event =
+                        parse_rows_event(EventType(ev.event_type), &ev.body, ev.post_header_len(), &tables)
+                            .unwrap_or_else(|e| panic!("{binlog} @{}: {e}", ev.offset));
                     for row in event.rows() {
                         let row = row.unwrap_or_else(|e| panic!("{binlog} @{}: {e}", ev.offset));
                         for image in [row.before(), row.after()].into_iter().flatten() {
@@ -208,7 +323,11 @@ fn every_value_matches_mysqlbinlog() {
                 _ => {}
             }
         }
-        assert_eq!(next, expected.len(), "{binlog}: image count differs from the dump");
+        assert_eq!(
+            next,
+            expected.len(),
+            "{binlog}: image count differs from the dump"
+        );
         files += usize::from(verbose);
     }
     eprintln!("compared {compared} values from {files} dumps");

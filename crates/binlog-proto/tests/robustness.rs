@@ -42,7 +42,12 @@ fn load_rows_events() -> Vec<RowsCase> {
                 19 => {
                     tables.insert(parse_table_map(&ev.body, ev.post_header_len()).unwrap());
                 }
-                23..=25 | 30..=32 | 39 if ev.body.len() <= 4096 => out.push((ev.event_type, ev.post_header_len(), ev.body.clone(), tables.clone())),
+                23..=25 | 30..=32 | 39 if ev.body.len() <= 4096 => out.push((
+                    ev.event_type,
+                    ev.post_header_len(),
+                    ev.body.clone(),
+                    tables.clone(),
+                )),
                 _ => {}
             }
         }
@@ -71,7 +76,10 @@ fn render_all(t: u8, phl: u8, body: &[u8], tables: &TableMaps) -> Result<Vec<Str
     for row in event.rows() {
         let row = row?;
         for image in [row.before(), row.after()].into_iter().flatten() {
-            let values: Vec<String> = image.values().map(|(c, v)| format!("{}={v}", c.index())).collect();
+            let values: Vec<String> = image
+                .values()
+                .map(|(c, v)| format!("{}={v}", c.index()))
+                .collect();
             out.push(values.join(","));
         }
     }

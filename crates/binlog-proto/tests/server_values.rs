@@ -67,10 +67,7 @@ fn families() -> Vec<TableSpec> {
         c("bi", "BIGINT", &[Text]),
         c("bu", "BIGINT UNSIGNED", &[Text]),
     ];
-    let floats = vec![
-        c("f", "FLOAT", &[Float]),
-        c("d", "DOUBLE", &[Float, Text]),
-    ];
+    let floats = vec![c("f", "FLOAT", &[Float]), c("d", "DOUBLE", &[Float, Text])];
     let decimals = vec![
         c("d65", "DECIMAL(65,30)", &[Text]),
         c("d10", "DECIMAL(10,0)", &[Text]),
@@ -311,7 +308,10 @@ fn render(value: &Value<'_>, probe: Probe, at: &str) -> Option<String> {
         (Text, v) => v.to_string(),
         (Hex, Value::String(s)) => hex(&s.bytes()),
         (Hex, Value::Geometry(g)) => hex(g),
-        (Utf8, Value::String(s)) => hex(s.text().unwrap_or_else(|| panic!("{at}: no text for {s:?}")).as_bytes()),
+        (Utf8, Value::String(s)) => hex(s
+            .text()
+            .unwrap_or_else(|| panic!("{at}: no text for {s:?}"))
+            .as_bytes()),
         (Num, Value::Enum(e)) => e.index.to_string(),
         (Num, Value::Set(s)) => s.bits.to_string(),
         (Num, Value::Bit(b)) => b.value.to_string(),
@@ -327,7 +327,11 @@ fn render(value: &Value<'_>, probe: Probe, at: &str) -> Option<String> {
         }
         (Sha, Value::String(s)) => {
             let bytes = s.bytes();
-            format!("{}:{}", bytes.len(), hex(&sha2::Sha256::digest(&bytes)).to_lowercase())
+            format!(
+                "{}:{}",
+                bytes.len(),
+                hex(&sha2::Sha256::digest(&bytes)).to_lowercase()
+            )
         }
         (probe, v) => panic!("{at}: probe {probe:?} does not apply to {v:?}"),
     })
@@ -337,7 +341,11 @@ fn render(value: &Value<'_>, probe: Probe, at: &str) -> Option<String> {
 fn normalise(probe: Probe, text: Option<String>) -> Option<String> {
     let text = text?;
     Some(match probe {
-        Float => format!("{:e}", text.parse::<f64>().unwrap_or_else(|_| panic!("not a number: {text}"))),
+        Float => format!(
+            "{:e}",
+            text.parse::<f64>()
+                .unwrap_or_else(|_| panic!("not a number: {text}"))
+        ),
         _ => text,
     })
 }
@@ -361,7 +369,11 @@ fn snapshot(server: &Server, db: &str, spec: &TableSpec, full: bool) -> Snapshot
         .iter()
         .flat_map(|col| probes(col, full).into_iter().map(|p| probe_sql(p, col.name)))
         .collect();
-    let sql = format!("{SESSION} SELECT id, {} FROM `{db}`.`{}` ORDER BY id", exprs.join(", "), spec.name);
+    let sql = format!(
+        "{SESSION} SELECT id, {} FROM `{db}`.`{}` ORDER BY id",
+        exprs.join(", "),
+        spec.name
+    );
     server
         .exec(&sql)
         .into_iter()
@@ -409,14 +421,21 @@ fn exercise(server: &Server, db: &str, specs: &[TableSpec], full: bool) -> Vec<O
     specs
         .iter()
         .map(|spec| {
-            let cols: Vec<String> = spec.columns.iter().map(|c| format!("`{}` {}", c.name, c.ty)).collect();
+            let cols: Vec<String> = spec
+                .columns
+                .iter()
+                .map(|c| format!("`{}` {}", c.name, c.ty))
+                .collect();
             server.exec(&format!(
                 "CREATE TABLE `{db}`.`{}` (id INT PRIMARY KEY, {}) DEFAULT CHARSET=utf8mb4",
                 spec.name,
                 cols.join(", ")
             ));
             for row in &spec.inserts {
-                server.exec(&format!("{SESSION} INSERT INTO `{db}`.`{}` VALUES {row}", spec.name));
+                server.exec(&format!(
+                    "{SESSION} INSERT INTO `{db}`.`{}` VALUES {row}",
+                    spec.name
+                ));
             }
             let inserted = snapshot(server, db, spec, full);
             assert_eq!(inserted.len(), spec.inserts.len(), "{}: rows inserted", spec.name);
@@ -430,11 +449,21 @@ fn exercise(server: &Server, db: &str, specs: &[TableSpec], full: bool) -> Vec<O
 
 /// Decodes the server's binlog files and checks every image of `db`'s tables against the
 /// snapshots. Returns the rows events' type codes seen.
-fn verify(server: &Server, db: &str, specs: &[TableSpec], outcomes: &[Outcome], full: bool) -> Vec<EventType> {
+fn verify(
+    server: &Server,
+    db: &str,
+    specs: &[TableSpec],
+    outcomes: &[Outcome],
+    full: bool,
+) -> Vec<EventType> {
     let mut rows = Vec::new();
     for file in server.binlog_files() {
         let bytes = std::fs::read(&file).unwrap();
-        rows.extend(common::decode_rows(&bytes).into_iter().filter(|r| r.table.schema() == db));
+        rows.extend(
+            common::decode_rows(&bytes)
+                .into_iter()
+                .filter(|r| r.table.schema() == db),
+        );
     }
     let mut kinds = Vec::new();
     for (spec, outcome) in specs.iter().zip(outcomes) {
@@ -443,12 +472,18 @@ fn verify(server: &Server, db: &str, specs: &[TableSpec], outcomes: &[Outcome], 
         let table = &mine[0].table;
         if full {
             let names: Vec<_> = table.columns().iter().map(|c| c.name().unwrap_or("?")).collect();
-            let expected: Vec<_> = std::iter::once("id").chain(spec.columns.iter().map(|c| c.name)).collect();
+            let expected: Vec<_> = std::iter::once("id")
+                .chain(spec.columns.iter().map(|c| c.name))
+                .collect();
             assert_eq!(names, expected, "{}: column names", spec.name);
         } else {
-            assert!(table.columns().iter().all(|c| c.name().is_none()), "MINIMAL metadata has no names");
+            assert!(
+                table.columns().iter().all(|c| c.name().is_none()),
+                "MINIMAL metadata has no names"
+            );
         }
-        let (mut written, mut before, mut after, mut deleted) = (Snapshot::new(), Snapshot::new(), Snapshot::new(), Snapshot::new());
+        let (mut written, mut before, mut after, mut deleted) =
+            (Snapshot::new(), Snapshot::new(), Snapshot::new(), Snapshot::new());
         for r in &mine {
             kinds.push(r.event_type);
             let at = format!("{} {}", spec.name, r.event_type);
@@ -464,7 +499,13 @@ fn verify(server: &Server, db: &str, specs: &[TableSpec], outcomes: &[Outcome], 
                 (None, None) => panic!("row without images"),
             }
         }
-        compare(&format!("{} inserted rows", spec.name), &written, &outcome.inserted, spec, full);
+        compare(
+            &format!("{} inserted rows", spec.name),
+            &written,
+            &outcome.inserted,
+            spec,
+            full,
+        );
         let changed: Snapshot = outcome
             .inserted
             .iter()
@@ -472,24 +513,57 @@ fn verify(server: &Server, db: &str, specs: &[TableSpec], outcomes: &[Outcome], 
             .map(|(id, v)| (*id, v.clone()))
             .collect();
         assert!(!changed.is_empty(), "{}: the update changed nothing", spec.name);
-        compare(&format!("{} update before images", spec.name), &before, &changed, spec, full);
-        let changed_after: Snapshot = changed.keys().map(|id| (*id, outcome.updated[id].clone())).collect();
-        compare(&format!("{} update after images", spec.name), &after, &changed_after, spec, full);
-        compare(&format!("{} deleted rows", spec.name), &deleted, &outcome.updated, spec, full);
+        compare(
+            &format!("{} update before images", spec.name),
+            &before,
+            &changed,
+            spec,
+            full,
+        );
+        let changed_after: Snapshot = changed
+            .keys()
+            .map(|id| (*id, outcome.updated[id].clone()))
+            .collect();
+        compare(
+            &format!("{} update after images", spec.name),
+            &after,
+            &changed_after,
+            spec,
+            full,
+        );
+        compare(
+            &format!("{} deleted rows", spec.name),
+            &deleted,
+            &outcome.updated,
+            spec,
+            full,
+        );
     }
     kinds
 }
 
 fn compare(what: &str, ours: &Snapshot, server: &Snapshot, spec: &TableSpec, full: bool) {
-    assert_eq!(ours.keys().collect::<Vec<_>>(), server.keys().collect::<Vec<_>>(), "{what}: row ids");
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        server.keys().collect::<Vec<_>>(),
+        "{what}: row ids"
+    );
     let labels: Vec<String> = spec
         .columns
         .iter()
-        .flat_map(|col| probes(col, full).into_iter().map(move |p| format!("{} {p:?}", col.name)))
+        .flat_map(|col| {
+            probes(col, full)
+                .into_iter()
+                .map(move |p| format!("{} {p:?}", col.name))
+        })
         .collect();
     for (id, values) in ours {
         assert_eq!(values.len(), labels.len(), "{what}: id {id}: probe count");
-        assert_eq!(server[id].len(), labels.len(), "{what}: id {id}: server probe count");
+        assert_eq!(
+            server[id].len(),
+            labels.len(),
+            "{what}: id {id}: server probe count"
+        );
         for ((label, o), s) in labels.iter().zip(values).zip(&server[id]) {
             assert_eq!(o, s, "{what}: id {id}, {label}");
         }
@@ -551,9 +625,20 @@ fn families_cover_the_column_types() {
     let db = server.fresh_database("rows_types");
     let specs = families();
     for spec in &specs {
-        let cols: Vec<String> = spec.columns.iter().map(|c| format!("`{}` {}", c.name, c.ty)).collect();
-        server.exec(&format!("CREATE TABLE `{db}`.`{}` (id INT PRIMARY KEY, {})", spec.name, cols.join(", ")));
-        server.exec(&format!("{SESSION} INSERT INTO `{db}`.`{}` VALUES {}", spec.name, spec.inserts[0]));
+        let cols: Vec<String> = spec
+            .columns
+            .iter()
+            .map(|c| format!("`{}` {}", c.name, c.ty))
+            .collect();
+        server.exec(&format!(
+            "CREATE TABLE `{db}`.`{}` (id INT PRIMARY KEY, {})",
+            spec.name,
+            cols.join(", ")
+        ));
+        server.exec(&format!(
+            "{SESSION} INSERT INTO `{db}`.`{}` VALUES {}",
+            spec.name, spec.inserts[0]
+        ));
     }
     let mut types = std::collections::BTreeSet::new();
     for file in server.binlog_files() {

@@ -190,21 +190,27 @@ pub fn parse_rows_event<'a>(
     post_header_len: u8,
     tables: &TableMaps,
 ) -> Result<RowsEvent<'a>, Error> {
-    let (kind, version, partial, compressed) =
-        classify(event_type).ok_or_else(|| Error::Unsupported(format!("{event_type} is not a rows event")))?;
+    let (kind, version, partial, compressed) = classify(event_type)
+        .ok_or_else(|| Error::Unsupported(format!("{event_type} is not a rows event")))?;
     let id_len = if post_header_len == 6 { 4 } else { 6 };
     let table_id = le(body.get(..id_len).ok_or(bad("rows event table id", 0))?);
-    let flags = le(body.get(id_len..id_len.saturating_add(2)).ok_or(bad("rows event flags", id_len))?) as u16;
+    let flags = le(body
+        .get(id_len..id_len.saturating_add(2))
+        .ok_or(bad("rows event flags", id_len))?) as u16;
     let mut pos = id_len.saturating_add(2);
     let mut extra: &[u8] = &[];
     if post_header_len == 10 {
-        let len = le(body.get(pos..pos.saturating_add(2)).ok_or(bad("rows event extra data length", pos))?);
+        let len = le(body
+            .get(pos..pos.saturating_add(2))
+            .ok_or(bad("rows event extra data length", pos))?);
         let len = usize::try_from(len).unwrap_or(usize::MAX);
         if len < 2 {
             return Err(bad("rows event extra data length", pos));
         }
         let end = pos.saturating_add(len);
-        extra = body.get(pos.saturating_add(2)..end).ok_or(bad("rows event extra data", pos))?;
+        extra = body
+            .get(pos.saturating_add(2)..end)
+            .ok_or(bad("rows event extra data", pos))?;
         pos = end;
     } else {
         // A longer post-header than we know: skip the rest of it.
@@ -218,7 +224,10 @@ pub fn parse_rows_event<'a>(
         .filter(|&w| w > 0 && w <= MAX_COLUMNS)
         .ok_or(bad("rows event column count", pos))?;
     if width > table.columns().len() {
-        return Err(bad("rows event column count (more columns than the table map)", pos));
+        return Err(bad(
+            "rows event column count (more columns than the table map)",
+            pos,
+        ));
     }
     let bitmap_len = width.div_ceil(8);
     let bitmaps_at = body.len().saturating_sub(after_width.len());
@@ -239,7 +248,13 @@ pub fn parse_rows_event<'a>(
     let rows = body.get(rows_at..).unwrap_or(&[]);
     // MariaDB compresses only the rows, after the column count and bitmaps.
     let (data, rows_offset) = if compressed {
-        (RowData::Decompressed(Bytes::from(uncompress_mariadb(rows, DEFAULT_MAX_DECOMPRESSED_SIZE)?)), 0)
+        (
+            RowData::Decompressed(Bytes::from(uncompress_mariadb(
+                rows,
+                DEFAULT_MAX_DECOMPRESSED_SIZE,
+            )?)),
+            0,
+        )
     } else {
         (RowData::Borrowed(rows), rows_at)
     };
@@ -382,10 +397,23 @@ pub struct Rows<'r> {
 }
 
 impl<'r> Rows<'r> {
-    fn image(&mut self, columns: &'r [u8], present: usize, after_of_partial: bool) -> Result<RowImage<'r>, Error> {
+    fn image(
+        &mut self,
+        columns: &'r [u8],
+        present: usize,
+        after_of_partial: bool,
+    ) -> Result<RowImage<'r>, Error> {
         let input = self.data.get(self.pos..).unwrap_or(&[]);
-        let (image, len) = image::scan(self.table, self.width, columns, present, input, after_of_partial, self.row)
-            .map_err(|e| shift(e, self.pos.saturating_add(self.offset)))?;
+        let (image, len) = image::scan(
+            self.table,
+            self.width,
+            columns,
+            present,
+            input,
+            after_of_partial,
+            self.row,
+        )
+        .map_err(|e| shift(e, self.pos.saturating_add(self.offset)))?;
         self.pos = self.pos.saturating_add(len);
         Ok(image)
     }
@@ -415,7 +443,10 @@ impl<'r> Iterator for Rows<'r> {
         let mut row = self.next_row();
         // A row that takes no bytes (no column in either image) would repeat forever.
         if row.is_ok() && self.pos == start {
-            row = Err(bad("rows event row (no columns in its images)", start.saturating_add(self.offset)));
+            row = Err(bad(
+                "rows event row (no columns in its images)",
+                start.saturating_add(self.offset),
+            ));
         }
         self.failed = row.is_err();
         Some(row)
@@ -455,3 +486,6 @@ pub(crate) fn read_value_options(input: &[u8], json_columns: usize) -> Result<(O
     let bits = rest.get(..len).ok_or(bad("partial update JSON bitmap", taken))?;
     Ok((Some(bits), taken.saturating_add(len)))
 }
+
+#[cfg(test)]
+mod tests;

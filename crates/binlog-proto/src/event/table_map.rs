@@ -5,7 +5,7 @@
 //! 5.1) and flags (2 bytes); then schema and table names (1-byte length, bytes, NUL), the
 //! column count (length-encoded), one type byte per column, the per-column metadata block
 //! (length-encoded size, 0-2 bytes per column by type), the NULL-able bitmap, and the optional
-//! metadata TLVs ([`optional`]).
+//! metadata TLVs (MySQL 8.0.1+ / MariaDB 10.5+ `binlog_row_metadata`).
 //!
 //! Everything a row decoder needs is validated and precomputed here, once per TABLE_MAP: each
 //! [`Column`] carries its decode plan, signedness, collation and ENUM/SET names, so decoding a
@@ -254,7 +254,10 @@ impl<'a> Cursor<'a> {
 
     fn le(&mut self, n: usize, what: &'static str) -> Result<u64, Error> {
         let bytes = self.take(n, what)?;
-        Ok(bytes.iter().rev().fold(0u64, |acc, &b| acc.wrapping_shl(8) | u64::from(b)))
+        Ok(bytes
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| acc.wrapping_shl(8) | u64::from(b)))
     }
 
     /// A name: 1-byte length, bytes, NUL.
@@ -370,7 +373,10 @@ fn shape(ty: ColumnType, meta: u16, has_metadata: bool, offset: usize) -> Result
         ColumnType::DATETIME => simple(Plan::DateTime),
         ColumnType::TIMESTAMP => simple(Plan::Timestamp),
         ColumnType::TIME2 | ColumnType::DATETIME2 | ColumnType::TIMESTAMP2 => {
-            let fsp = u8::try_from(meta).ok().filter(|&f| f <= 6).ok_or(bad("fractional digits metadata", offset))?;
+            let fsp = u8::try_from(meta)
+                .ok()
+                .filter(|&f| f <= 6)
+                .ok_or(bad("fractional digits metadata", offset))?;
             simple(match ty {
                 ColumnType::TIME2 => Plan::Time2 { fsp },
                 ColumnType::DATETIME2 => Plan::DateTime2 { fsp },
@@ -391,7 +397,10 @@ fn shape(ty: ColumnType, meta: u16, has_metadata: bool, offset: usize) -> Result
             if bits > 7 || total == 0 || total > 64 {
                 return Err(bad("BIT metadata", offset));
             }
-            simple(Plan::Bit { bits: total as u8, len })
+            simple(Plan::Bit {
+                bits: total as u8,
+                len,
+            })
         }
         ColumnType::VARCHAR | ColumnType::VAR_STRING => Shape {
             plan: Plan::String {
@@ -431,9 +440,11 @@ fn shape(ty: ColumnType, meta: u16, has_metadata: bool, offset: usize) -> Result
                 }
             }
         }
-        ColumnType::BLOB | ColumnType::TINY_BLOB | ColumnType::MEDIUM_BLOB | ColumnType::LONG_BLOB => simple(Plan::Blob {
-            len_bytes: length_bytes(meta, "BLOB metadata", offset)?,
-        }),
+        ColumnType::BLOB | ColumnType::TINY_BLOB | ColumnType::MEDIUM_BLOB | ColumnType::LONG_BLOB => {
+            simple(Plan::Blob {
+                len_bytes: length_bytes(meta, "BLOB metadata", offset)?,
+            })
+        }
         ColumnType::JSON => simple(Plan::Json {
             len_bytes: length_bytes(meta, "JSON metadata", offset)?,
         }),
@@ -515,19 +526,27 @@ fn labels(values: &[&[u8]], collation: Option<Collation>) -> Labels {
                 Some(cs) => cs.decode(v).map(|t| t.into_owned()),
                 None => std::str::from_utf8(v).ok().map(str::to_owned),
             };
-            text.unwrap_or_else(|| String::from_utf8_lossy(v).into_owned()).into_boxed_str()
+            text.unwrap_or_else(|| String::from_utf8_lossy(v).into_owned())
+                .into_boxed_str()
         })
         .collect::<Vec<_>>()
         .into()
 }
 
 /// Matches the optional metadata to the columns.
-fn apply_optional(columns: &mut [Column], meta: &OptionalMetadata<'_>) -> Result<(Option<Collation>, Option<Vec<KeyPart>>), Error> {
+fn apply_optional(
+    columns: &mut [Column],
+    meta: &OptionalMetadata<'_>,
+) -> Result<(Option<Collation>, Option<Vec<KeyPart>>), Error> {
     if let Some(bits) = meta.signedness {
         let numeric = columns.iter_mut().filter(|c| is_numeric(c.column_type));
         for (i, column) in numeric.enumerate() {
             let unsigned = msb_bit(bits, i).ok_or(bad("SIGNEDNESS metadata (too short)", 0))?;
-            column.signedness = if unsigned { Signedness::Unsigned } else { Signedness::Signed };
+            column.signedness = if unsigned {
+                Signedness::Unsigned
+            } else {
+                Signedness::Signed
+            };
         }
     }
 
@@ -575,8 +594,16 @@ fn apply_optional(columns: &mut [Column], meta: &OptionalMetadata<'_>) -> Result
     }
 
     for (values, ty, what) in [
-        (&meta.enum_values, ColumnType::ENUM, "ENUM_STR_VALUE metadata (does not match the columns)"),
-        (&meta.set_values, ColumnType::SET, "SET_STR_VALUE metadata (does not match the columns)"),
+        (
+            &meta.enum_values,
+            ColumnType::ENUM,
+            "ENUM_STR_VALUE metadata (does not match the columns)",
+        ),
+        (
+            &meta.set_values,
+            ColumnType::SET,
+            "SET_STR_VALUE metadata (does not match the columns)",
+        ),
     ] {
         if let Some(values) = values {
             let targets: Vec<&mut Column> = columns.iter_mut().filter(|c| c.real_type == ty).collect();
@@ -599,8 +626,16 @@ fn apply_optional(columns: &mut [Column], meta: &OptionalMetadata<'_>) -> Result
     }
 
     for (list, ty, what) in [
-        (&meta.geometry_types, ColumnType::GEOMETRY, "GEOMETRY_TYPE metadata (does not match the columns)"),
-        (&meta.vector_dimensions, ColumnType::VECTOR, "VECTOR_DIMENSIONALITY metadata (does not match the columns)"),
+        (
+            &meta.geometry_types,
+            ColumnType::GEOMETRY,
+            "GEOMETRY_TYPE metadata (does not match the columns)",
+        ),
+        (
+            &meta.vector_dimensions,
+            ColumnType::VECTOR,
+            "VECTOR_DIMENSIONALITY metadata (does not match the columns)",
+        ),
     ] {
         if let Some(list) = list {
             let targets: Vec<&mut Column> = columns.iter_mut().filter(|c| c.column_type == ty).collect();
@@ -619,7 +654,8 @@ fn apply_optional(columns: &mut [Column], meta: &OptionalMetadata<'_>) -> Result
 
     if let Some(bits) = meta.visibility {
         for column in columns.iter_mut() {
-            column.visible = Some(msb_bit(bits, column.index).ok_or(bad("COLUMN_VISIBILITY metadata (too short)", 0))?);
+            column.visible =
+                Some(msb_bit(bits, column.index).ok_or(bad("COLUMN_VISIBILITY metadata (too short)", 0))?);
         }
     }
 
@@ -628,7 +664,10 @@ fn apply_optional(columns: &mut [Column], meta: &OptionalMetadata<'_>) -> Result
             if parts.iter().any(|&(column, _)| column >= columns.len()) {
                 return Err(bad("primary key metadata (column out of range)", 0));
             }
-            let parts: Vec<KeyPart> = parts.iter().map(|&(column, prefix)| KeyPart { column, prefix }).collect();
+            let parts: Vec<KeyPart> = parts
+                .iter()
+                .map(|&(column, prefix)| KeyPart { column, prefix })
+                .collect();
             (!parts.is_empty()).then_some(parts)
         }
         None => None,
@@ -666,7 +705,10 @@ pub fn parse_table_map(body: &[u8], post_header_len: u8) -> Result<TableMap, Err
     let flags = cur.le(2, "TABLE_MAP flags")? as u16;
     // A longer post-header than we know: skip the rest of it.
     let known = id_len.saturating_add(2);
-    cur.take(usize::from(post_header_len).saturating_sub(known), "TABLE_MAP post-header")?;
+    cur.take(
+        usize::from(post_header_len).saturating_sub(known),
+        "TABLE_MAP post-header",
+    )?;
 
     let schema = cur.name("TABLE_MAP schema name")?;
     let table = cur.name("TABLE_MAP table name")?;
@@ -710,12 +752,16 @@ pub fn parse_table_map(body: &[u8], post_header_len: u8) -> Result<TableMap, Err
         let ty = ColumnType(code);
         let offset = meta_base.saturating_add(meta_pos);
         let len = if has_metadata {
-            metadata_len(ty).ok_or_else(|| Error::Unsupported(format!("column type {ty} in TABLE_MAP (column {index})")))?
+            metadata_len(ty).ok_or_else(|| {
+                Error::Unsupported(format!("column type {ty} in TABLE_MAP (column {index})"))
+            })?
         } else {
             0
         };
         let end = meta_pos.saturating_add(len);
-        let bytes = metadata.get(meta_pos..end).ok_or(bad("TABLE_MAP column metadata (too short)", offset))?;
+        let bytes = metadata
+            .get(meta_pos..end)
+            .ok_or(bad("TABLE_MAP column metadata (too short)", offset))?;
         meta_pos = end;
         let meta = read_metadata(ty, bytes);
         let shape = shape(ty, meta, has_metadata, offset)?;
@@ -740,7 +786,10 @@ pub fn parse_table_map(body: &[u8], post_header_len: u8) -> Result<TableMap, Err
         });
     }
     if meta_pos != metadata.len() {
-        return Err(bad("TABLE_MAP column metadata (length mismatch)", meta_base.saturating_add(meta_pos)));
+        return Err(bad(
+            "TABLE_MAP column metadata (length mismatch)",
+            meta_base.saturating_add(meta_pos),
+        ));
     }
 
     let (default_collation, primary_key) = if optional.is_empty() {
@@ -749,7 +798,10 @@ pub fn parse_table_map(body: &[u8], post_header_len: u8) -> Result<TableMap, Err
         let parsed = parse_optional_metadata(optional, optional_at)?;
         apply_optional(&mut columns, &parsed)?
     };
-    let json_columns = columns.iter().filter(|c| c.column_type == ColumnType::JSON).count();
+    let json_columns = columns
+        .iter()
+        .filter(|c| c.column_type == ColumnType::JSON)
+        .count();
     Ok(TableMap {
         table_id,
         flags,
@@ -807,5 +859,178 @@ impl TableMaps {
     /// True when no map is held.
     pub fn is_empty(&self) -> bool {
         self.maps.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A TABLE_MAP body for `d`.`t` with the given types, metadata, NULL bits and optional
+    /// metadata.
+    fn body(types: &[u8], meta: &[u8], nulls: &[u8], optional: &[u8]) -> Vec<u8> {
+        let mut b = vec![1, 0, 0, 0, 0, 0, 0, 0, 1, b'd', 0, 1, b't', 0, types.len() as u8];
+        b.extend_from_slice(types);
+        b.push(meta.len() as u8);
+        b.extend_from_slice(meta);
+        b.extend_from_slice(nulls);
+        b.extend_from_slice(optional);
+        b
+    }
+
+    #[test]
+    fn long_char_hides_its_length_in_the_type_byte() {
+        // CHAR(255) in utf8mb4: 1020 bytes; byte0 = 0xfe ^ ((1020 & 0x300) >> 4)
+        let map = parse_table_map(&body(&[254], &[0xce, 0xfc], &[1], &[]), 8).unwrap();
+        let c = &map.columns()[0];
+        assert_eq!(c.max_length(), Some(1020));
+        assert_eq!(c.real_type(), ColumnType::STRING);
+        assert_eq!(
+            c.plan,
+            Plan::String {
+                len_bytes: 2,
+                padded_len: 1020
+            }
+        );
+        assert!(c.is_nullable());
+        // ENUM with 2-byte index, SET of 8 bytes
+        let map = parse_table_map(&body(&[254, 254], &[247, 2, 248, 8], &[0], &[]), 8).unwrap();
+        assert_eq!(map.columns()[0].plan, Plan::Enum { len: 2 });
+        assert_eq!(map.columns()[1].plan, Plan::Set { len: 8 });
+        assert!(!map.columns()[1].is_nullable());
+    }
+
+    #[test]
+    fn per_type_metadata() {
+        // BIT(12): 1 full byte + 4 bits; DECIMAL(65,30); DATETIME2(6); BLOB with 3 length bytes;
+        // VARCHAR(300) with a 2-byte length
+        let map = parse_table_map(
+            &body(
+                &[16, 246, 18, 252, 15],
+                &[4, 1, 65, 30, 6, 3, 0x2c, 0x01],
+                &[0],
+                &[],
+            ),
+            8,
+        )
+        .unwrap();
+        let plans: Vec<Plan> = map.columns().iter().map(|c| c.plan).collect();
+        assert_eq!(
+            plans,
+            [
+                Plan::Bit { bits: 12, len: 2 },
+                Plan::Decimal {
+                    precision: 65,
+                    scale: 30
+                },
+                Plan::DateTime2 { fsp: 6 },
+                Plan::Blob { len_bytes: 3 },
+                Plan::String {
+                    len_bytes: 2,
+                    padded_len: 0
+                },
+            ]
+        );
+        assert_eq!(map.columns()[1].decimal_precision_scale(), Some((65, 30)));
+        assert_eq!(map.columns()[2].fractional_digits(), Some(6));
+    }
+
+    #[test]
+    fn bad_metadata_is_an_error() {
+        assert!(parse_table_map(&body(&[246], &[66, 0], &[0], &[]), 8).is_err()); // precision 66
+        assert!(parse_table_map(&body(&[18], &[7], &[0], &[]), 8).is_err()); // fsp 7
+        assert!(parse_table_map(&body(&[16], &[8, 8], &[0], &[]), 8).is_err()); // 72 bits
+        assert!(parse_table_map(&body(&[252], &[5], &[0], &[]), 8).is_err()); // 5 length bytes
+        assert!(parse_table_map(&body(&[3], &[1], &[0], &[]), 8).is_err()); // length mismatch
+        assert!(matches!(
+            parse_table_map(&body(&[20], &[], &[0], &[]), 8),
+            Err(Error::Unsupported(_))
+        ));
+        let mut too_many = vec![1, 0, 0, 0, 0, 0, 0, 0, 1, b'd', 0, 1, b't', 0];
+        crate::codec::put_lenenc_int(&mut too_many, 5000);
+        assert!(matches!(
+            parse_table_map(&too_many, 8),
+            Err(Error::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn optional_metadata_reaches_the_columns() {
+        // INT UNSIGNED, VARCHAR latin1, ENUM latin1 ('é'), GEOMETRY, TINYINT signed
+        let optional = [
+            1,
+            1,
+            0b1000_0000, // SIGNEDNESS: INT unsigned, TINYINT signed
+            2,
+            3,
+            8,
+            1,
+            63, // DEFAULT_CHARSET latin1, char column 1 (GEOMETRY) binary
+            6,
+            3,
+            1,
+            1,
+            0xe9, // ENUM_STR_VALUE: one column, one member 'é' in latin1
+            10,
+            1,
+            8, // ENUM_AND_SET_DEFAULT_CHARSET latin1
+            4,
+            10,
+            1,
+            b'a',
+            1,
+            b'b',
+            1,
+            b'c',
+            1,
+            b'g',
+            1,
+            b'i', // COLUMN_NAME
+            7,
+            1,
+            1, // GEOMETRY_TYPE: POINT
+            8,
+            1,
+            0, // SIMPLE_PRIMARY_KEY: column 0
+        ];
+        let map = parse_table_map(
+            &body(&[3, 15, 254, 255, 1], &[10, 0, 247, 1, 4], &[0], &optional),
+            8,
+        )
+        .unwrap();
+        let c = map.columns();
+        assert_eq!(c[0].signedness(), Signedness::Unsigned);
+        assert_eq!(c[4].signedness(), Signedness::Signed);
+        assert_eq!(c[1].signedness(), Signedness::Unknown);
+        assert_eq!(c[1].collation(), Some(Collation(8)));
+        assert_eq!(c[3].collation(), Some(Collation::BINARY));
+        assert_eq!(c[2].collation(), Some(Collation(8)));
+        assert_eq!(c[2].labels().map(|l| l.to_vec()), Some(vec!["é".into()]));
+        assert_eq!(c[3].geometry_type(), Some(1));
+        assert_eq!(map.column_by_name("g").map(Column::index), Some(3));
+        assert_eq!(map.primary_key(), Some(&[KeyPart { column: 0, prefix: 0 }][..]));
+        assert_eq!(map.default_collation(), Some(Collation(8)));
+        assert!(map.has_optional_metadata());
+
+        // a COLUMN_CHARSET list that only fits without the GEOMETRY column
+        let optional = [3, 1, 45];
+        let map = parse_table_map(&body(&[15, 255], &[10, 0, 4], &[0], &optional), 8).unwrap();
+        assert_eq!(map.columns()[0].collation(), Some(Collation(45)));
+        assert_eq!(map.columns()[1].collation(), None);
+        // names that do not match the column count are an error
+        let optional = [4, 2, 1, b'a'];
+        assert!(parse_table_map(&body(&[3, 3], &[], &[0], &optional), 8).is_err());
+    }
+
+    #[test]
+    fn table_maps_cache() {
+        let mut maps = TableMaps::new();
+        assert!(maps.is_empty());
+        let map = maps.insert(parse_table_map(&body(&[3], &[], &[0], &[]), 8).unwrap());
+        assert_eq!(maps.get(1).map(|m| m.table()), Some("t"));
+        assert_eq!(map.table_id(), 1);
+        assert_eq!(maps.len(), 1);
+        maps.clear();
+        assert!(maps.get(1).is_none());
     }
 }

@@ -367,7 +367,10 @@ mod tests {
     #[test]
     fn decodes_exactly_or_not_at_all() {
         // MySQL latin1 is cp1252: 0x80 is the euro sign, 0x81 the C1 control U+0081
-        assert_eq!(Charset::Latin1.decode(b"\x80\x81\xe9").unwrap(), "\u{20ac}\u{81}é");
+        assert_eq!(
+            Charset::Latin1.decode(b"\x80\x81\xe9").unwrap(),
+            "\u{20ac}\u{81}é"
+        );
         assert_eq!(Charset::Utf8mb4.decode("😀".as_bytes()).unwrap(), "😀");
         assert!(Charset::Utf8mb4.decode(b"\xff").is_none());
         assert!(Charset::Ascii.decode(b"a\x80").is_none());

@@ -74,11 +74,21 @@ impl Layout {
     }
 
     fn lead_bytes(self) -> usize {
-        usize::from(DIG2BYTES.get(usize::from(self.int_lead_digits)).copied().unwrap_or(0))
+        usize::from(
+            DIG2BYTES
+                .get(usize::from(self.int_lead_digits))
+                .copied()
+                .unwrap_or(0),
+        )
     }
 
     fn tail_bytes(self) -> usize {
-        usize::from(DIG2BYTES.get(usize::from(self.frac_tail_digits)).copied().unwrap_or(0))
+        usize::from(
+            DIG2BYTES
+                .get(usize::from(self.frac_tail_digits))
+                .copied()
+                .unwrap_or(0),
+        )
     }
 
     fn len(self) -> usize {
@@ -110,7 +120,9 @@ pub(crate) fn binary_size(precision: u8, scale: u8) -> Option<usize> {
 }
 
 fn read_be(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0u32, |acc, &b| acc.wrapping_shl(8) | u32::from(b))
+    bytes
+        .iter()
+        .fold(0u32, |acc, &b| acc.wrapping_shl(8) | u32::from(b))
 }
 
 impl Decimal {
@@ -210,7 +222,11 @@ impl Decimal {
             Ok(())
         });
         let acc = acc?;
-        if self.negative { acc.checked_neg() } else { Some(acc) }
+        if self.negative {
+            acc.checked_neg()
+        } else {
+            Some(acc)
+        }
     }
 }
 
@@ -278,7 +294,11 @@ pub(crate) mod tests {
         let layout = Layout::new(precision, scale).unwrap();
         let mut out = Vec::new();
         let mut push = |digits: &str, bytes: usize| {
-            let v: u32 = if digits.is_empty() { 0 } else { digits.parse().unwrap() };
+            let v: u32 = if digits.is_empty() {
+                0
+            } else {
+                digits.parse().unwrap()
+            };
             out.extend_from_slice(&v.to_be_bytes()[4 - bytes..]);
         };
         let lead = usize::from(layout.int_lead_digits);

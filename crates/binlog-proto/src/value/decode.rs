@@ -16,32 +16,61 @@ pub(crate) enum Plan {
     /// MYSQL_TYPE_NULL: no bytes.
     Null,
     /// Little-endian integer of 1, 2, 3, 4 or 8 bytes.
-    Int { width: u8 },
+    Int {
+        width: u8,
+    },
     Float,
     Double,
-    Decimal { precision: u8, scale: u8 },
+    Decimal {
+        precision: u8,
+        scale: u8,
+    },
     Year,
     Date,
     Time,
     DateTime,
     Timestamp,
-    Time2 { fsp: u8 },
-    DateTime2 { fsp: u8 },
-    Timestamp2 { fsp: u8 },
+    Time2 {
+        fsp: u8,
+    },
+    DateTime2 {
+        fsp: u8,
+    },
+    Timestamp2 {
+        fsp: u8,
+    },
     /// BIT(bits), stored big-endian in `len` bytes.
-    Bit { bits: u8, len: u8 },
+    Bit {
+        bits: u8,
+        len: u8,
+    },
     /// CHAR/BINARY/VARCHAR/VARBINARY: 1- or 2-byte length, then bytes. `padded_len` is the
     /// full length of a BINARY(N) column (0 when no padding applies).
-    String { len_bytes: u8, padded_len: u32 },
+    String {
+        len_bytes: u8,
+        padded_len: u32,
+    },
     /// TEXT/BLOB: 1-4 byte length, then bytes.
-    Blob { len_bytes: u8 },
+    Blob {
+        len_bytes: u8,
+    },
     /// ENUM: 1- or 2-byte index.
-    Enum { len: u8 },
+    Enum {
+        len: u8,
+    },
     /// SET: 1-8 byte mask.
-    Set { len: u8 },
-    Json { len_bytes: u8 },
-    Geometry { len_bytes: u8 },
-    Vector { len_bytes: u8 },
+    Set {
+        len: u8,
+    },
+    Json {
+        len_bytes: u8,
+    },
+    Geometry {
+        len_bytes: u8,
+    },
+    Vector {
+        len_bytes: u8,
+    },
     /// A type whose values this crate cannot size (pre-5.0 DECIMAL, or a type that needs
     /// metadata in a TABLE_MAP without any).
     Unsupported,
@@ -62,7 +91,9 @@ fn le(bytes: &[u8]) -> u64 {
 }
 
 fn be(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0u64, |acc, &b| acc.wrapping_shl(8) | u64::from(b))
+    bytes
+        .iter()
+        .fold(0u64, |acc, &b| acc.wrapping_shl(8) | u64::from(b))
 }
 
 fn fixed<const N: usize>(input: &[u8], what: &'static str) -> Result<[u8; N], Error> {
@@ -73,11 +104,17 @@ fn fixed<const N: usize>(input: &[u8], what: &'static str) -> Result<[u8; N], Er
 }
 
 /// Reads a `len_bytes`-byte little-endian length and the bytes it announces.
-fn length_prefixed<'a>(input: &'a [u8], len_bytes: u8, what: &'static str) -> Result<(&'a [u8], usize), Error> {
+fn length_prefixed<'a>(
+    input: &'a [u8],
+    len_bytes: u8,
+    what: &'static str,
+) -> Result<(&'a [u8], usize), Error> {
     let prefix_len = usize::from(len_bytes);
     let prefix = input.get(..prefix_len).ok_or_else(|| truncated(what, input))?;
     let len = usize::try_from(le(prefix)).map_err(|_| truncated(what, input))?;
-    let end = prefix_len.checked_add(len).ok_or_else(|| truncated(what, input))?;
+    let end = prefix_len
+        .checked_add(len)
+        .ok_or_else(|| truncated(what, input))?;
     let data = input.get(prefix_len..end).ok_or_else(|| truncated(what, input))?;
     Ok((data, end))
 }
@@ -119,7 +156,11 @@ pub(crate) fn decode_value<'a>(
         Plan::Year => {
             let [y] = fixed::<1>(input, "YEAR (truncated)")?;
             // 0 is the zero year; otherwise the byte counts from 1900 (sql/field.cc)
-            let year = if y == 0 { 0 } else { 1900u16.saturating_add(u16::from(y)) };
+            let year = if y == 0 {
+                0
+            } else {
+                1900u16.saturating_add(u16::from(y))
+            };
             (Value::Year(year), 1)
         }
         Plan::Date => (Value::Date(temporal::decode_date(input)?), 3),
@@ -142,9 +183,18 @@ pub(crate) fn decode_value<'a>(
             let bytes = input
                 .get(..usize::from(len))
                 .ok_or_else(|| truncated("BIT (truncated)", input))?;
-            (Value::Bit(Bit { value: be(bytes), bits }), usize::from(len))
+            (
+                Value::Bit(Bit {
+                    value: be(bytes),
+                    bits,
+                }),
+                usize::from(len),
+            )
         }
-        Plan::String { len_bytes, padded_len } => {
+        Plan::String {
+            len_bytes,
+            padded_len,
+        } => {
             let (data, len) = length_prefixed(input, len_bytes, "string (truncated)")?;
             let padded_len = if column.collation().is_some_and(|c| c.is_binary()) {
                 padded_len
@@ -165,13 +215,19 @@ pub(crate) fn decode_value<'a>(
                 .get(..usize::from(len))
                 .ok_or_else(|| truncated("ENUM (truncated)", input))?;
             let index = u16::try_from(le(bytes)).unwrap_or(u16::MAX);
-            (Value::Enum(EnumValue::new(index, column.labels())), usize::from(len))
+            (
+                Value::Enum(EnumValue::new(index, column.labels())),
+                usize::from(len),
+            )
         }
         Plan::Set { len } => {
             let bytes = input
                 .get(..usize::from(len))
                 .ok_or_else(|| truncated("SET (truncated)", input))?;
-            (Value::Set(SetValue::new(le(bytes), column.labels())), usize::from(len))
+            (
+                Value::Set(SetValue::new(le(bytes), column.labels())),
+                usize::from(len),
+            )
         }
         Plan::Json { len_bytes } => {
             let (data, len) = length_prefixed(input, len_bytes, "JSON (truncated)")?;

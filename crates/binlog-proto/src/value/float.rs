@@ -86,7 +86,12 @@ fn write_gcvt(f: &mut dyn fmt::Write, negative: bool, scientific: &str) -> Resul
     }
 }
 
-fn format_with(f: &mut dyn fmt::Write, negative: bool, abs: impl fmt::LowerExp, finite: bool) -> Result<bool, fmt::Error> {
+fn format_with(
+    f: &mut dyn fmt::Write,
+    negative: bool,
+    abs: impl fmt::LowerExp,
+    finite: bool,
+) -> Result<bool, fmt::Error> {
     let mut buf = StackBuf { buf: [0; 48], len: 0 };
     write!(buf, "{abs:e}")?;
     let text = std::str::from_utf8(buf.buf.get(..buf.len).unwrap_or(&[])).map_err(|_| fmt::Error)?;

@@ -182,7 +182,11 @@ impl<'a> Container<'a> {
     }
 
     fn key_entry_size(&self, is_object: bool) -> usize {
-        if is_object { self.width().saturating_add(2) } else { 0 }
+        if is_object {
+            self.width().saturating_add(2)
+        } else {
+            0
+        }
     }
 
     fn key(&self, index: usize) -> Result<&'a str, Error> {
@@ -311,7 +315,9 @@ fn read_opaque(field_type: ColumnType, bytes: &[u8]) -> Result<JsonValue<'_>, Er
 /// Walks the whole tree once. `budget` bounds the number of values visited (a document whose
 /// entries share offsets could otherwise make the walk exponential).
 fn validate(value: JsonValue<'_>, depth: usize, budget: &mut usize) -> Result<(), Error> {
-    *budget = budget.checked_sub(1).ok_or(bad("JSON document (values overlap)"))?;
+    *budget = budget
+        .checked_sub(1)
+        .ok_or(bad("JSON document (values overlap)"))?;
     let (container, is_object) = match value {
         JsonValue::Object(o) => (o.container, true),
         JsonValue::Array(a) => (a.container, false),
@@ -348,7 +354,8 @@ impl<'a> JsonObject<'a> {
     /// The members in storage order.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, JsonValue<'a>)> + 'a {
         let container = self.container;
-        (0..container.count).map_while(move |i| Some((container.key(i).ok()?, container.value(i, true).ok()?)))
+        (0..container.count)
+            .map_while(move |i| Some((container.key(i).ok()?, container.value(i, true).ok()?)))
     }
 
     /// The member named `key`.
@@ -621,7 +628,10 @@ pub(crate) mod tests {
     fn prints_like_mysql() {
         let doc = J::Obj(vec![
             ("a", J::Int(1)),
-            ("b", J::Arr(vec![J::Bool(true), J::Null, J::Double(3.0), J::Double(-0.25)])),
+            (
+                "b",
+                J::Arr(vec![J::Bool(true), J::Null, J::Double(3.0), J::Double(-0.25)]),
+            ),
             ("c", J::Str("x\"y\\z\n\u{1}\u{1f}é")),
         ]);
         assert_eq!(

@@ -81,7 +81,9 @@ fn read_entry(input: &[u8]) -> Result<(JsonDiffEntry<'_>, &[u8]), Error> {
     }
     let (rest, value_len) = lenenc_int(rest).map_err(|_| bad("JSON diff value length", 1))?;
     let value_len = usize::try_from(value_len).map_err(|_| bad("JSON diff value length", 1))?;
-    let (value, rest) = rest.split_at_checked(value_len).ok_or(bad("JSON diff value", 1))?;
+    let (value, rest) = rest
+        .split_at_checked(value_len)
+        .ok_or(bad("JSON diff value", 1))?;
     Ok((
         JsonDiffEntry {
             operation,
@@ -217,7 +219,10 @@ mod tests {
                 (JsonDiffOperation::Remove, "$.c")
             ]
         );
-        assert_eq!(diff.to_string(), r#"[REPLACE "$.a" 5, INSERT "$.b[0]" "x", REMOVE "$.c"]"#);
+        assert_eq!(
+            diff.to_string(),
+            r#"[REPLACE "$.a" 5, INSERT "$.b[0]" "x", REMOVE "$.c"]"#
+        );
     }
 
     #[test]

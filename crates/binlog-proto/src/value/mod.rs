@@ -73,7 +73,9 @@ impl Int {
     }
 
     fn mask(width: u8) -> u64 {
-        u64::MAX.checked_shr(u32::from(64u8.saturating_sub(width.saturating_mul(8)))).unwrap_or(u64::MAX)
+        u64::MAX
+            .checked_shr(u32::from(64u8.saturating_sub(width.saturating_mul(8))))
+            .unwrap_or(u64::MAX)
     }
 
     /// The stored bits read as a two's-complement signed number.
@@ -328,7 +330,13 @@ impl<'a> SetValue<'a> {
     /// unknown or a bit beyond the last member is set.
     pub fn members(&self) -> Option<Vec<&'a str>> {
         let labels = self.labels?;
-        if labels.len() < 64 && self.bits.checked_shr(u32::try_from(labels.len()).ok()?).unwrap_or(0) != 0 {
+        if labels.len() < 64
+            && self
+                .bits
+                .checked_shr(u32::try_from(labels.len()).ok()?)
+                .unwrap_or(0)
+                != 0
+        {
             return None;
         }
         Some(
@@ -400,9 +408,14 @@ impl<'a> Vector<'a> {
 
     /// The components.
     pub fn iter(&self) -> impl Iterator<Item = f32> + 'a {
-        self.bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0), c.get(2).copied().unwrap_or(0), c.get(3).copied().unwrap_or(0)]))
+        self.bytes.chunks_exact(4).map(|c| {
+            f32::from_le_bytes([
+                c.first().copied().unwrap_or(0),
+                c.get(1).copied().unwrap_or(0),
+                c.get(2).copied().unwrap_or(0),
+                c.get(3).copied().unwrap_or(0),
+            ])
+        })
     }
 }
 
@@ -521,9 +534,15 @@ mod tests {
         assert_eq!(i.as_i64(), -1);
         assert_eq!(i.as_u64(), 4_294_967_295);
         assert_eq!(i.to_string(), "-1");
-        assert_eq!(Int::new(0xffff_ffff, 4, Signedness::Unsigned).to_string(), "4294967295");
+        assert_eq!(
+            Int::new(0xffff_ffff, 4, Signedness::Unsigned).to_string(),
+            "4294967295"
+        );
         assert_eq!(Int::new(0x80_0000, 3, Signedness::Signed).as_i64(), -8_388_608);
-        assert_eq!(Int::new(u64::MAX, 8, Signedness::Unsigned).to_string(), "18446744073709551615");
+        assert_eq!(
+            Int::new(u64::MAX, 8, Signedness::Unsigned).to_string(),
+            "18446744073709551615"
+        );
         assert_eq!(Int::new(u64::MAX, 8, Signedness::Signed).to_string(), "-1");
     }
 
@@ -531,7 +550,14 @@ mod tests {
     fn bit_enum_set_display() {
         assert_eq!(Bit { value: 4, bits: 3 }.to_string(), "b'100'");
         assert_eq!(Bit { value: 4, bits: 3 }.to_be_bytes(), [4]);
-        assert_eq!(Bit { value: 0x1ff, bits: 9 }.to_be_bytes(), [1, 0xff]);
+        assert_eq!(
+            Bit {
+                value: 0x1ff,
+                bits: 9
+            }
+            .to_be_bytes(),
+            [1, 0xff]
+        );
         let labels: Labels = vec!["a".into(), "b".into(), "c".into()].into();
         assert_eq!(EnumValue::new(2, Some(&labels)).to_string(), "b");
         assert_eq!(EnumValue::new(0, Some(&labels)).to_string(), "");

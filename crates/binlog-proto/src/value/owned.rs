@@ -5,8 +5,8 @@ use std::fmt;
 use bytes::Bytes;
 
 use super::{
-    Bit, Collation, Date, DateTime, Decimal, EnumValue, Int, Json, JsonDiff, Labels, SetValue, StringValue, Time,
-    Timestamp, Value, Vector,
+    Bit, Collation, Date, DateTime, Decimal, EnumValue, Int, Json, JsonDiff, Labels, SetValue, StringValue,
+    Time, Timestamp, Value, Vector,
 };
 
 /// A [`Value`] that owns its data, for sending across threads and channels.
@@ -200,7 +200,10 @@ mod tests {
         assert_eq!(owned.to_string(), "hello");
         let other = b"hello".to_vec();
         let copied = Value::String(StringValue::new(&other, None, 0)).to_owned_in(&event);
-        assert_eq!(copied.as_value(), Value::String(StringValue::new(b"hello", None, 0)));
+        assert_eq!(
+            copied.as_value(),
+            Value::String(StringValue::new(b"hello", None, 0))
+        );
         let binary = Value::String(StringValue::new(b"a", Some(Collation::BINARY), 3));
         assert_eq!(binary.to_owned_value().as_value(), binary);
     }

@@ -94,13 +94,23 @@ mod tests {
     fn serializes_to_json_friendly_forms() {
         let to = |v: &Value<'_>| serde_json::to_string(v).unwrap();
         assert_eq!(to(&Value::Null), "null");
-        assert_eq!(to(&Value::Int(Int::new(u64::MAX, 8, Signedness::Unsigned))), "18446744073709551615");
+        assert_eq!(
+            to(&Value::Int(Int::new(u64::MAX, 8, Signedness::Unsigned))),
+            "18446744073709551615"
+        );
         assert_eq!(to(&Value::Int(Int::new(0xff, 1, Signedness::Unknown))), "-1");
         assert_eq!(
-            to(&Value::String(StringValue::new(b"\x00\xff", Some(Collation::BINARY), 3))),
+            to(&Value::String(StringValue::new(
+                b"\x00\xff",
+                Some(Collation::BINARY),
+                3
+            ))),
             r#"{"base64":"AP8A"}"#
         );
-        assert_eq!(to(&Value::String(StringValue::new(b"hi", Some(Collation(45)), 0))), r#""hi""#);
+        assert_eq!(
+            to(&Value::String(StringValue::new(b"hi", Some(Collation(45)), 0))),
+            r#""hi""#
+        );
         let json_bytes = json::tests::J::Obj(vec![("a", json::tests::J::Int(1))]).encode();
         assert_eq!(to(&Value::Json(Json::parse(&json_bytes).unwrap())), r#"{"a":1}"#);
     }

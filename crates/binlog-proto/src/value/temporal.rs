@@ -129,7 +129,11 @@ impl Timestamp {
     pub fn to_utc(&self) -> DateTime {
         if self.seconds == 0 && self.micros == 0 {
             return DateTime {
-                date: Date { year: 0, month: 0, day: 0 },
+                date: Date {
+                    year: 0,
+                    month: 0,
+                    day: 0,
+                },
                 hour: 0,
                 minute: 0,
                 second: 0,
@@ -181,8 +185,14 @@ fn civil_from_days(days: i64) -> (i64, u8, u8) {
             .saturating_sub(yoe / 100),
     );
     let mp = doy.saturating_mul(5).saturating_add(2) / 153;
-    let d = doy.saturating_sub(mp.saturating_mul(153).saturating_add(2) / 5).saturating_add(1);
-    let m = if mp < 10 { mp.saturating_add(3) } else { mp.saturating_sub(9) };
+    let d = doy
+        .saturating_sub(mp.saturating_mul(153).saturating_add(2) / 5)
+        .saturating_add(1);
+    let m = if mp < 10 {
+        mp.saturating_add(3)
+    } else {
+        mp.saturating_sub(9)
+    };
     let y = if m <= 2 { y.saturating_add(1) } else { y };
     (y, u8::try_from(m).unwrap_or(0), u8::try_from(d).unwrap_or(0))
 }
@@ -202,7 +212,9 @@ fn take<const N: usize>(input: &[u8], what: &'static str) -> Result<[u8; N], Err
 }
 
 fn be(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0u64, |acc, &b| acc.wrapping_shl(8) | u64::from(b))
+    bytes
+        .iter()
+        .fold(0u64, |acc, &b| acc.wrapping_shl(8) | u64::from(b))
 }
 
 /// Bytes of the fraction for `fsp` digits.
@@ -374,7 +386,9 @@ pub(crate) fn time_from_packed(packed: i64, decimals: u8) -> Result<Time, Error>
 /// DATETIME2 with `fsp` fractional digits (`my_datetime_packed_from_binary`).
 pub(crate) fn decode_datetime2(input: &[u8], fsp: u8) -> Result<DateTime, Error> {
     let int_bytes = take::<5>(input, "DATETIME2 value (truncated)")?;
-    let int_part = i64::try_from(be(&int_bytes)).unwrap_or(0).wrapping_sub(0x80_0000_0000);
+    let int_part = i64::try_from(be(&int_bytes))
+        .unwrap_or(0)
+        .wrapping_sub(0x80_0000_0000);
     let frac = input
         .get(5..5usize.saturating_add(fraction_bytes(fsp)))
         .ok_or(malformed("DATETIME2 fraction (truncated)"))?;
@@ -391,11 +405,17 @@ pub(crate) fn decode_time2(input: &[u8], fsp: u8) -> Result<Time, Error> {
         .ok_or(malformed("TIME2 value (truncated)"))?;
     let (int_bytes, frac_bytes) = whole.split_at(3);
     let packed: i64 = match fsp {
-        5 | 6 => i64::try_from(be(whole)).unwrap_or(0).wrapping_sub(0x8000_0000_0000),
+        5 | 6 => i64::try_from(be(whole))
+            .unwrap_or(0)
+            .wrapping_sub(0x8000_0000_0000),
         _ => {
             let mut int_part = i64::try_from(be(int_bytes)).unwrap_or(0).wrapping_sub(0x80_0000);
             let mut frac = i64::try_from(be(frac_bytes)).unwrap_or(0);
-            let (unit, modulus) = if fsp <= 2 { (10_000, 0x100) } else { (100, 0x1_0000) };
+            let (unit, modulus) = if fsp <= 2 {
+                (10_000, 0x100)
+            } else {
+                (100, 0x1_0000)
+            };
             if frac_len > 0 && int_part < 0 && frac != 0 {
                 int_part = int_part.wrapping_add(1);
                 frac = frac.wrapping_sub(modulus);
@@ -465,7 +485,10 @@ mod tests {
     fn date_and_datetime2() {
         // 2017-04-13 = 13 | 4 << 5 | 2017 << 9
         let v: u32 = 13 | (4 << 5) | (2017 << 9);
-        assert_eq!(decode_date(&v.to_le_bytes()[..3]).unwrap().to_string(), "2017-04-13");
+        assert_eq!(
+            decode_date(&v.to_le_bytes()[..3]).unwrap().to_string(),
+            "2017-04-13"
+        );
         assert_eq!(decode_date(&[0, 0, 0]).unwrap().to_string(), "0000-00-00");
         assert!(decode_date(&[0, 0]).is_err());
         // zero DATETIME2(0)

@@ -1,7 +1,7 @@
 //! Test helpers: the corpus location and a minimal binlog file splitter (19-byte v4 header,
 //! FORMAT_DESCRIPTION for post-header lengths and the checksum algorithm). Rows tests use it
 //! until they can use the crate's own file reader.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::path::PathBuf;
 
@@ -25,7 +25,9 @@ pub fn read_corpus(rel: &str) -> Vec<u8> {
     if rel.ends_with(".gz") {
         use std::io::Read;
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&bytes[..]).read_to_end(&mut out).unwrap();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .unwrap();
         out
     } else {
         bytes
@@ -61,7 +63,11 @@ fn checksum_capable(version: &str) -> bool {
         .take(3)
         .map(|p| p.parse().unwrap_or(0))
         .collect();
-    (nums.first().copied().unwrap_or(0), nums.get(1).copied().unwrap_or(0), nums.get(2).copied().unwrap_or(0)) >= (5, 6, 1)
+    (
+        nums.first().copied().unwrap_or(0),
+        nums.get(1).copied().unwrap_or(0),
+        nums.get(2).copied().unwrap_or(0),
+    ) >= (5, 6, 1)
 }
 
 /// Splits a binlog file into events. Stops at a truncated event.
@@ -79,7 +85,9 @@ pub fn split(bytes: &[u8]) -> Vec<RawEvent> {
         let event_type = bytes[pos + 4];
         let mut body = bytes[pos + 19..pos + size].to_vec();
         if event_type == 15 {
-            let version = String::from_utf8_lossy(&body[2..52]).trim_end_matches('\0').to_string();
+            let version = String::from_utf8_lossy(&body[2..52])
+                .trim_end_matches('\0')
+                .to_string();
             let capable = checksum_capable(&version);
             let end = if capable { body.len() - 5 } else { body.len() };
             crc = capable && body[body.len() - 5] == 1;
@@ -120,8 +128,9 @@ pub fn decode_rows(bytes: &[u8]) -> Vec<DecodedRow> {
                 tables.insert(parse_table_map(&ev.body, ev.post_header_len()).unwrap());
             }
             20..=25 | 30..=32 | 39 | 166..=171 => {
-                let event = parse_rows_event(EventType(ev.event_type), &ev.body, ev.post_header_len(), &tables)
-                    .unwrap_or_else(|e| panic!("event at {}: {e}", ev.offset));
+                let event =
+                    parse_rows_event(EventType(ev.event_type), &ev.body, ev.post_header_len(), &tables)
+                        .unwrap_or_else(|e| panic!("event at {}: {e}", ev.offset));
                 for row in event.rows() {
                     let row = row.unwrap_or_else(|e| panic!("event at {}: {e}", ev.offset));
                     out.push(DecodedRow {

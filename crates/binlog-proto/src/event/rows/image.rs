@@ -116,7 +116,9 @@ impl<'r> Walker<'r> {
             let column = self.table.column(index)?;
             // The partial-JSON bitmap has a bit for every JSON column, present or not.
             let partial = if column.column_type() == ColumnType::JSON {
-                let bit = self.partial_json.is_some_and(|bits| lsb_bit(bits, self.json_index));
+                let bit = self
+                    .partial_json
+                    .is_some_and(|bits| lsb_bit(bits, self.json_index));
                 self.json_index = self.json_index.saturating_add(1);
                 bit
             } else {
@@ -169,7 +171,9 @@ impl<'r> Iterator for ImageValues<'r> {
 
 impl std::fmt::Debug for ImageValues<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ImageValues").field("column", &self.walker.column).finish()
+        f.debug_struct("ImageValues")
+            .field("column", &self.walker.column)
+            .finish()
     }
 }
 

@@ -103,7 +103,11 @@ impl<'a> Field<'a> {
     }
 
     /// Reads items until the field is exhausted, refusing more than `MAX_COLUMNS` of them.
-    fn list<T>(&mut self, what: &'static str, mut item: impl FnMut(&mut Self) -> Result<T, Error>) -> Result<Vec<T>, Error> {
+    fn list<T>(
+        &mut self,
+        what: &'static str,
+        mut item: impl FnMut(&mut Self) -> Result<T, Error>,
+    ) -> Result<Vec<T>, Error> {
         let mut out = Vec::new();
         while !self.is_empty() {
             if out.len() >= MAX_COLUMNS {
@@ -148,7 +152,11 @@ pub(crate) fn parse_optional_metadata(block: &[u8], base: usize) -> Result<Optio
             }
             COLUMN_NAME => meta.column_names = Some(field.list("COLUMN_NAME", |f| f.bytes("COLUMN_NAME"))?),
             SET_STR_VALUE | ENUM_STR_VALUE => {
-                let what = if ty == SET_STR_VALUE { "SET_STR_VALUE" } else { "ENUM_STR_VALUE" };
+                let what = if ty == SET_STR_VALUE {
+                    "SET_STR_VALUE"
+                } else {
+                    "ENUM_STR_VALUE"
+                };
                 let columns = field.list(what, |f| {
                     let count = f.small(what, u64::from(u16::MAX))?;
                     (0..count).map(|_| f.bytes(what)).collect::<Result<Vec<_>, _>>()
@@ -160,10 +168,12 @@ pub(crate) fn parse_optional_metadata(block: &[u8], base: usize) -> Result<Optio
                 }
             }
             GEOMETRY_TYPE => {
-                meta.geometry_types = Some(field.list("GEOMETRY_TYPE", |f| f.small("GEOMETRY_TYPE", u64::from(u32::MAX)))?)
+                meta.geometry_types =
+                    Some(field.list("GEOMETRY_TYPE", |f| f.small("GEOMETRY_TYPE", u64::from(u32::MAX)))?)
             }
             SIMPLE_PRIMARY_KEY => {
-                meta.primary_key = Some(field.list("SIMPLE_PRIMARY_KEY", |f| Ok((f.index("SIMPLE_PRIMARY_KEY")?, 0)))?)
+                meta.primary_key =
+                    Some(field.list("SIMPLE_PRIMARY_KEY", |f| Ok((f.index("SIMPLE_PRIMARY_KEY")?, 0)))?)
             }
             PRIMARY_KEY_WITH_PREFIX => {
                 meta.primary_key = Some(field.list("PRIMARY_KEY_WITH_PREFIX", |f| {
@@ -174,7 +184,8 @@ pub(crate) fn parse_optional_metadata(block: &[u8], base: usize) -> Result<Optio
                 })?)
             }
             ENUM_AND_SET_DEFAULT_CHARSET => {
-                meta.enum_and_set_default_charset = Some(field.default_charset("ENUM_AND_SET_DEFAULT_CHARSET")?)
+                meta.enum_and_set_default_charset =
+                    Some(field.default_charset("ENUM_AND_SET_DEFAULT_CHARSET")?)
             }
             ENUM_AND_SET_COLUMN_CHARSET => {
                 meta.enum_and_set_column_charsets = Some(field.list("ENUM_AND_SET_COLUMN_CHARSET", |f| {
@@ -209,12 +220,36 @@ mod tests {
     #[test]
     fn parses_fields_and_skips_unknown_ones() {
         let block = [
-            SIGNEDNESS, 1, 0b1010_0000, //
-            99, 2, 0xaa, 0xbb, // unknown type, skipped
-            DEFAULT_CHARSET, 3, 45, 1, 63, //
-            COLUMN_NAME, 5, 2, b'i', b'd', 1, b'x', //
-            ENUM_STR_VALUE, 5, 2, 1, b'a', 1, b'b', //
-            PRIMARY_KEY_WITH_PREFIX, 2, 0, 10,
+            SIGNEDNESS,
+            1,
+            0b1010_0000, //
+            99,
+            2,
+            0xaa,
+            0xbb, // unknown type, skipped
+            DEFAULT_CHARSET,
+            3,
+            45,
+            1,
+            63, //
+            COLUMN_NAME,
+            5,
+            2,
+            b'i',
+            b'd',
+            1,
+            b'x', //
+            ENUM_STR_VALUE,
+            5,
+            2,
+            1,
+            b'a',
+            1,
+            b'b', //
+            PRIMARY_KEY_WITH_PREFIX,
+            2,
+            0,
+            10,
         ];
         let m = parse_optional_metadata(&block, 0).unwrap();
         assert_eq!(m.signedness, Some(&[0b1010_0000u8][..]));
