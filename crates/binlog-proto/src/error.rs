@@ -37,6 +37,48 @@ pub enum Error {
         /// The packet's first payload byte (the packet type marker).
         first_byte: u8,
     },
+    /// A packet's sequence id is not the one the conversation is at (lost or injected bytes).
+    #[error("packet out of order: expected sequence id {expected}, got {found}")]
+    PacketOutOfOrder {
+        /// The sequence id the next packet had to carry.
+        expected: u8,
+        /// The sequence id it carried.
+        found: u8,
+    },
+    /// A server setting rules out binlog streaming as requested (e.g. binary logging off,
+    /// `binlog_format` not ROW).
+    #[error("server setting {setting} is {value:?}: {requirement}")]
+    ServerConfig {
+        /// The server variable or status, e.g. "log_bin".
+        setting: &'static str,
+        /// Its value as the server reported it.
+        value: String,
+        /// What is needed instead, and how to get it.
+        requirement: &'static str,
+    },
+    /// The caller asked for something the current protocol state does not allow (a bug in the
+    /// driving code, not in the server's bytes).
+    #[error("cannot {action} in state {state}")]
+    InvalidState {
+        /// The protocol state.
+        state: &'static str,
+        /// What was asked.
+        action: &'static str,
+    },
+    /// The server refused to register the replica or to send the binlog for lack of privileges
+    /// (ERR 1045 or 1227 answering COM_REGISTER_SLAVE / COM_BINLOG_DUMP): the account needs
+    /// `REPLICATION SLAVE`. MariaDB words this as "Access denied for user ... (using password:
+    /// YES)" although the password was right, hence this variant.
+    #[error(
+        "the server refused {during}: {source}; the account needs the REPLICATION SLAVE privilege \
+         (GRANT REPLICATION SLAVE ON *.* TO ...)"
+    )]
+    ReplicationDenied {
+        /// The step refused, e.g. "replica registration (COM_REGISTER_SLAVE)".
+        during: &'static str,
+        /// The server's error.
+        source: ServerError,
+    },
     /// The server answered with an ERR packet.
     #[error(transparent)]
     Server(#[from] ServerError),

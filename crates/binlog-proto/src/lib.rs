@@ -13,13 +13,24 @@
     )
 )]
 
+pub mod auth;
+pub mod capabilities;
 #[allow(dead_code)] // used by the wire and event modules as they land
 mod codec;
+pub mod command;
 pub mod compression;
+pub mod connection;
 pub mod error;
 pub mod event;
 pub mod gtid;
+pub mod handshake;
 pub mod limits;
+pub mod packet;
+pub mod response;
+pub mod resultset;
+pub mod session;
+#[cfg(test)]
+mod testing;
 pub mod value;
 
 pub use error::{Error, Result, ServerError};

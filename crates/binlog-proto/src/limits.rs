@@ -21,3 +21,11 @@ pub const MAX_JSON_DEPTH: usize = 100;
 /// Largest decompressed size of a TRANSACTION_PAYLOAD or MariaDB compressed event accepted by
 /// default.
 pub const DEFAULT_MAX_DECOMPRESSED_SIZE: usize = 1 << 30;
+
+/// Largest total size of one text result set accepted by default (the connection keeps it in
+/// memory until it is complete).
+pub const DEFAULT_MAX_RESULT_SET_SIZE: usize = 256 << 20;
+
+/// Most authentication plugin switches accepted in one handshake (MySQL switches at most once;
+/// the bound stops a server from looping).
+pub const MAX_AUTH_SWITCHES: u8 = 3;

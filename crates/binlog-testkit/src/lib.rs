@@ -88,6 +88,15 @@ pub enum Error {
 pub struct ServerBuilder {
     binlog: bool,
     extra_args: Vec<String>,
+    tls: Option<TlsFiles>,
+}
+
+/// PEM texts of a server's TLS setup; see [`ServerBuilder::tls`].
+#[derive(Debug, Clone)]
+struct TlsFiles {
+    ca: String,
+    cert: String,
+    key: String,
 }
 
 impl ServerBuilder {
@@ -101,6 +110,23 @@ impl ServerBuilder {
     /// Starts the server without a binary log.
     pub fn without_binlog(mut self) -> Self {
         self.binlog = false;
+        self
+    }
+
+    /// Enables TLS with the given PEM texts: the CA that client certificates are checked
+    /// against (`--ssl-ca`), the server certificate chain (`--ssl-cert`) and its private key
+    /// (`--ssl-key`). The harness writes them into the server's temp dir.
+    pub fn tls(
+        mut self,
+        ca_pem: impl Into<String>,
+        cert_pem: impl Into<String>,
+        key_pem: impl Into<String>,
+    ) -> Self {
+        self.tls = Some(TlsFiles {
+            ca: ca_pem.into(),
+            cert: cert_pem.into(),
+            key: key_pem.into(),
+        });
         self
     }
 
@@ -151,6 +177,7 @@ impl Server {
         ServerBuilder {
             binlog: true,
             extra_args: Vec::new(),
+            tls: None,
         }
     }
 
@@ -163,6 +190,15 @@ impl Server {
             .keep();
         for sub in ["data", "tmp"] {
             std::fs::create_dir_all(root.join(sub)).map_err(|e| io("create the server dirs", e))?;
+        }
+        if let Some(tls) = &options.tls {
+            for (name, pem) in [
+                ("ca.pem", &tls.ca),
+                ("server-cert.pem", &tls.cert),
+                ("server-key.pem", &tls.key),
+            ] {
+                std::fs::write(root.join(name), pem).map_err(|e| io("write the TLS files", e))?;
+            }
         }
         let mut server = Server {
             binaries,
@@ -261,6 +297,15 @@ impl Server {
                 ]
                 .map(String::from),
             );
+        }
+        if options.tls.is_some() {
+            for (option, name) in [
+                ("ssl-ca", "ca.pem"),
+                ("ssl-cert", "server-cert.pem"),
+                ("ssl-key", "server-key.pem"),
+            ] {
+                args.push(format!("--{option}={}", path(&self.root.join(name))));
+            }
         }
         if running_as_root() {
             args.push("--user=root".to_owned());
