@@ -20,12 +20,9 @@ use optional::{DefaultCharset, OptionalMetadata, msb_bit, parse_optional_metadat
 
 use crate::codec::lenenc_int;
 use crate::error::Error;
-use crate::limits::MAX_COLUMNS;
+use crate::limits::{MAX_COLUMNS, MAX_IDENTIFIER_LEN};
 use crate::value::decode::Plan;
 use crate::value::{Charset, Collation, ColumnType, Labels, Signedness};
-
-/// Longest schema or table name accepted (MySQL NAME_LEN: 64 characters of up to 3 bytes).
-const MAX_NAME_LEN: usize = 192;
 
 /// A column of a mapped table: its type, metadata and what optional metadata told about it.
 #[derive(Debug, Clone, PartialEq)]
@@ -264,7 +261,7 @@ impl<'a> Cursor<'a> {
     fn name(&mut self, what: &'static str) -> Result<Box<str>, Error> {
         let at = self.pos;
         let len = usize::from(*self.take(1, what)?.first().unwrap_or(&0));
-        if len > MAX_NAME_LEN {
+        if len > MAX_IDENTIFIER_LEN {
             return Err(bad(what, at));
         }
         let bytes = self.take(len, what)?;
