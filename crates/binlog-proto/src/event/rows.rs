@@ -146,10 +146,11 @@ fn le(bytes: &[u8]) -> u64 {
 }
 
 /// Bit `i` of an LSB-first bitmap (column-present, NULL and partial-JSON bitmaps).
+#[inline]
 pub(crate) fn lsb_bit(bitmap: &[u8], i: usize) -> bool {
     bitmap
-        .get(i / 8)
-        .is_some_and(|b| b.checked_shr(u32::try_from(i % 8).unwrap_or(0)).unwrap_or(0) & 1 == 1)
+        .get(i.wrapping_shr(3))
+        .is_some_and(|&b| b & 1u8.wrapping_shl((i & 7) as u32) != 0)
 }
 
 /// Number of set bits among the first `width` bits of an LSB-first bitmap.

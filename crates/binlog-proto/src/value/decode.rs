@@ -123,6 +123,7 @@ fn length_prefixed<'a>(
 /// of bytes it took. `partial_json` marks a JSON column whose after-image holds edits
 /// (PARTIAL_UPDATE_ROWS_EVENT). With `validate` false, JSON documents and edits are taken as
 /// already validated (a second pass over bytes a first pass checked).
+#[inline]
 pub(crate) fn decode_value<'a>(
     column: &'a Column,
     input: &'a [u8],
@@ -259,4 +260,31 @@ pub(crate) fn decode_value<'a>(
             )));
         }
     })
+}
+
+/// Size of the next non-NULL value of `column` in `input`, checking everything
+/// [`decode_value`] would reject but building no value where that takes no extra check (the
+/// first pass over a row image).
+pub(crate) fn value_len(column: &Column, input: &[u8], partial_json: bool) -> Result<usize, Error> {
+    let fixed_len = |len: usize, what: &'static str| {
+        if input.len() < len {
+            Err(truncated(what, input))
+        } else {
+            Ok(len)
+        }
+    };
+    match column.plan {
+        Plan::Null => Ok(0),
+        Plan::Int { width } => fixed_len(usize::from(width), "integer (truncated)"),
+        Plan::Float => fixed_len(4, "FLOAT (truncated)"),
+        Plan::Double => fixed_len(8, "DOUBLE (truncated)"),
+        Plan::Year => fixed_len(1, "YEAR (truncated)"),
+        Plan::Bit { len, .. } => fixed_len(usize::from(len), "BIT (truncated)"),
+        Plan::Enum { len } => fixed_len(usize::from(len), "ENUM (truncated)"),
+        Plan::Set { len } => fixed_len(usize::from(len), "SET (truncated)"),
+        Plan::String { len_bytes, .. } => Ok(length_prefixed(input, len_bytes, "string (truncated)")?.1),
+        Plan::Blob { len_bytes } => Ok(length_prefixed(input, len_bytes, "BLOB/TEXT (truncated)")?.1),
+        Plan::Geometry { len_bytes } => Ok(length_prefixed(input, len_bytes, "GEOMETRY (truncated)")?.1),
+        _ => decode_value(column, input, partial_json, true).map(|(_, len)| len),
+    }
 }

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use super::{lsb_bit, read_value_options};
 use crate::error::Error;
 use crate::event::table_map::{Column, TableMap};
-use crate::value::decode::decode_value;
+use crate::value::decode::{decode_value, value_len};
 use crate::value::{ColumnType, OwnedValue, Value};
 
 /// One image (before or after) of a row: which columns it holds, which are NULL, and their
@@ -57,7 +57,7 @@ pub(super) fn scan<'r>(
     };
     let rest = input.get(pos..).unwrap_or(&[]);
     let mut walker = Walker::new(&image, rest);
-    while let Some(step) = walker.step(true) {
+    while let Some(step) = walker.skip() {
         step.map_err(|(column, source)| Error::Value {
             row,
             column: column.index(),
@@ -90,8 +90,6 @@ struct Walker<'r> {
     json_index: usize,
 }
 
-type Step<'r> = Result<(&'r Column, Value<'r>), (&'r Column, Error)>;
-
 impl<'r> Walker<'r> {
     fn new(image: &RowImage<'r>, input: &'r [u8]) -> Walker<'r> {
         Walker {
@@ -108,49 +106,72 @@ impl<'r> Walker<'r> {
         }
     }
 
-    /// The next present column and its value; `None` after the last column.
-    fn step(&mut self, validate: bool) -> Option<Step<'r>> {
+    /// The next present column, whether it is NULL and whether it holds partial JSON; `None`
+    /// after the last column.
+    #[inline]
+    fn next_present(&mut self) -> Option<(&'r Column, bool, bool)> {
         while self.column < self.width {
             let index = self.column;
             self.column = self.column.saturating_add(1);
             let column = self.table.column(index)?;
             // The partial-JSON bitmap has a bit for every JSON column, present or not.
-            let partial = if column.column_type() == ColumnType::JSON {
+            let partial = self.partial_json.is_some() && column.column_type() == ColumnType::JSON && {
                 let bit = self
                     .partial_json
                     .is_some_and(|bits| lsb_bit(bits, self.json_index));
                 self.json_index = self.json_index.saturating_add(1);
                 bit
-            } else {
-                false
             };
             if !lsb_bit(self.columns, index) {
                 continue;
             }
             let is_null = lsb_bit(self.nulls, self.present_index);
             self.present_index = self.present_index.saturating_add(1);
-            if is_null {
-                return Some(Ok((column, Value::Null)));
-            }
-            let input = self.input.get(self.pos..).unwrap_or(&[]);
-            return Some(match decode_value(column, input, partial, validate) {
-                Ok((value, len)) => {
-                    self.pos = self.pos.saturating_add(len);
-                    Ok((column, value))
-                }
-                Err(e) => Err((
-                    column,
-                    match e {
-                        Error::Malformed { what, offset } => Error::Malformed {
-                            what,
-                            offset: offset.saturating_add(self.pos),
-                        },
-                        other => other,
-                    },
-                )),
-            });
+            return Some((column, is_null, partial));
         }
         None
+    }
+
+    /// Checks the next present column's value and moves past it (first pass).
+    fn skip(&mut self) -> Option<Result<(), (&'r Column, Error)>> {
+        let (column, is_null, partial) = self.next_present()?;
+        if is_null {
+            return Some(Ok(()));
+        }
+        let input = self.input.get(self.pos..).unwrap_or(&[]);
+        Some(match value_len(column, input, partial) {
+            Ok(len) => {
+                self.pos = self.pos.saturating_add(len);
+                Ok(())
+            }
+            Err(e) => Err((column, offset_by(e, self.pos))),
+        })
+    }
+
+    /// The next present column and its value, from an image the first pass validated.
+    #[inline]
+    fn next_value(&mut self) -> Option<(&'r Column, Value<'r>)> {
+        let (column, is_null, partial) = self.next_present()?;
+        if is_null {
+            return Some((column, Value::Null));
+        }
+        let input = self.input.get(self.pos..).unwrap_or(&[]);
+        // The first pass checked these bytes with the same decoder, so this cannot fail;
+        // should it, the iteration ends rather than invent a value.
+        let (value, len) = decode_value(column, input, partial, false).ok()?;
+        self.pos = self.pos.saturating_add(len);
+        Some((column, value))
+    }
+}
+
+/// Moves the offset of a malformed-input error by `by` bytes.
+fn offset_by(err: Error, by: usize) -> Error {
+    match err {
+        Error::Malformed { what, offset } => Error::Malformed {
+            what,
+            offset: offset.saturating_add(by),
+        },
+        other => other,
     }
 }
 
@@ -163,9 +184,7 @@ impl<'r> Iterator for ImageValues<'r> {
     type Item = (&'r Column, Value<'r>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        // The image was validated by the same decoder on the same bytes, so a step cannot
-        // fail here; should it, the iteration ends rather than invent a value.
-        self.walker.step(false)?.ok()
+        self.walker.next_value()
     }
 }
 
