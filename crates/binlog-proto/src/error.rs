@@ -113,7 +113,7 @@ pub enum Error {
     },
     /// A column value in a row image could not be decoded.
     #[error("in row {row}, column {column} ({column_type}): {source}")]
-    Value {
+    InValue {
         /// 0-based index of the row in its rows event.
         row: usize,
         /// 0-based column index.

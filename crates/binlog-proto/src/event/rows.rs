@@ -460,12 +460,12 @@ impl std::iter::FusedIterator for Rows<'_> {}
 fn shift(err: Error, by: usize) -> Error {
     match err {
         Error::Malformed { what, offset } => bad(what, offset.saturating_add(by)),
-        Error::Value {
+        Error::InValue {
             row,
             column,
             column_type,
             source,
-        } => Error::Value {
+        } => Error::InValue {
             row,
             column,
             column_type,

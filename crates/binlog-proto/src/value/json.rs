@@ -540,6 +540,14 @@ pub(crate) mod tests {
     pub(crate) enum J {
         Null,
         Bool(bool),
+        I16(i16),
+        U16(u16),
+        I32(i32),
+        U32(u32),
+        U64(u64),
+        Text(String),
+        /// An object or array in the large (4-byte offsets) format.
+        Large(Box<J>),
         Int(i64),
         Double(f64),
         Str(&'static str),
@@ -554,6 +562,38 @@ pub(crate) mod tests {
                 J::Null => (LITERAL, vec![LITERAL_NULL]),
                 J::Bool(b) => (LITERAL, vec![if *b { LITERAL_TRUE } else { LITERAL_FALSE }]),
                 J::Int(i) => (INT64, i.to_le_bytes().to_vec()),
+                J::I16(i) => (INT16, i.to_le_bytes().to_vec()),
+                J::U16(i) => (UINT16, i.to_le_bytes().to_vec()),
+                J::I32(i) => (INT32, i.to_le_bytes().to_vec()),
+                J::U32(i) => (UINT32, i.to_le_bytes().to_vec()),
+                J::U64(i) => (UINT64, i.to_le_bytes().to_vec()),
+                J::Text(s) => {
+                    let mut v = Vec::new();
+                    let mut n = s.len();
+                    loop {
+                        let byte = (n & 0x7f) as u8;
+                        n >>= 7;
+                        if n == 0 {
+                            v.push(byte);
+                            break;
+                        }
+                        v.push(byte | 0x80);
+                    }
+                    v.extend_from_slice(s.as_bytes());
+                    (STRING, v)
+                }
+                J::Large(inner) => match &**inner {
+                    J::Arr(items) => (LARGE_ARRAY, container_with(None, items.iter().collect(), 4)),
+                    J::Obj(members) => (
+                        LARGE_OBJECT,
+                        container_with(
+                            Some(members.iter().map(|(k, _)| *k).collect()),
+                            members.iter().map(|(_, v)| v).collect(),
+                            4,
+                        ),
+                    ),
+                    other => other.scalar(),
+                },
                 J::Double(d) => (DOUBLE, d.to_le_bytes().to_vec()),
                 J::Str(s) => {
                     assert!(s.len() < 128);
@@ -586,14 +626,20 @@ pub(crate) mod tests {
     }
 
     fn container(keys: Option<Vec<&str>>, values: Vec<&J>) -> Vec<u8> {
+        container_with(keys, values, 2)
+    }
+
+    /// An object (with keys) or array with `w`-byte counts and offsets (2 small, 4 large).
+    fn container_with(keys: Option<Vec<&str>>, values: Vec<&J>, w: usize) -> Vec<u8> {
+        let put = |out: &mut Vec<u8>, v: usize| out.extend_from_slice(&(v as u32).to_le_bytes()[..w]);
         let n = values.len();
-        let key_entries = if keys.is_some() { 4 * n } else { 0 };
-        let header = 4 + key_entries + 3 * n;
+        let key_entries = if keys.is_some() { (w + 2) * n } else { 0 };
+        let header = 2 * w + key_entries + (1 + w) * n;
         let mut tail = Vec::new();
         let mut key_part = Vec::new();
         if let Some(keys) = &keys {
             for k in keys {
-                key_part.extend_from_slice(&((header + tail.len()) as u16).to_le_bytes());
+                put(&mut key_part, header + tail.len());
                 key_part.extend_from_slice(&(k.len() as u16).to_le_bytes());
                 tail.extend_from_slice(k.as_bytes());
             }
@@ -602,17 +648,20 @@ pub(crate) mod tests {
         for v in values {
             let (t, bytes) = v.scalar();
             value_part.push(t);
-            if t == LITERAL {
-                value_part.extend_from_slice(&[bytes[0], 0]);
+            let inlined = matches!(t, LITERAL | INT16 | UINT16) || (w == 4 && matches!(t, INT32 | UINT32));
+            if inlined {
+                let mut inline = bytes.clone();
+                inline.resize(w, 0);
+                value_part.extend_from_slice(&inline);
             } else {
-                value_part.extend_from_slice(&((header + tail.len()) as u16).to_le_bytes());
+                put(&mut value_part, header + tail.len());
                 tail.extend_from_slice(&bytes);
             }
         }
         let size = header + tail.len();
         let mut out = Vec::new();
-        out.extend_from_slice(&(n as u16).to_le_bytes());
-        out.extend_from_slice(&(size as u16).to_le_bytes());
+        put(&mut out, n);
+        put(&mut out, size);
         out.extend(key_part);
         out.extend(value_part);
         out.extend(tail);
@@ -645,6 +694,48 @@ pub(crate) mod tests {
         assert_eq!(text(&J::Opaque(16, vec![0x55])), r#""base64:type16:VQ==""#);
         let long = text(&J::Opaque(252, vec![0u8; 60]));
         assert!(long.contains("AAAA\\nAAAA"), "{long}");
+    }
+
+    #[test]
+    fn every_scalar_in_small_and_large_containers() {
+        let long = "é".repeat(100); // 200 bytes: a two-byte length
+        let members = || {
+            vec![
+                ("i16", J::I16(-300)),
+                ("u16", J::U16(65535)),
+                ("i32", J::I32(-70000)),
+                ("u32", J::U32(4_000_000_000)),
+                ("u64", J::U64(u64::MAX)),
+                ("i64", J::Int(i64::MIN)),
+                ("str", J::Text(long.clone())),
+                (
+                    "arr",
+                    J::Large(Box::new(J::Arr(vec![
+                        J::I32(7),
+                        J::Bool(false),
+                        J::Text("x".into()),
+                    ]))),
+                ),
+            ]
+        };
+        let expected = format!(
+            r#"{{"i16": -300, "u16": 65535, "i32": -70000, "u32": 4000000000, "u64": 18446744073709551615, "i64": -9223372036854775808, "str": "{long}", "arr": [7, false, "x"]}}"#
+        );
+        assert_eq!(text(&J::Obj(members())), expected);
+        assert_eq!(text(&J::Large(Box::new(J::Obj(members())))), expected);
+        let bytes = J::Large(Box::new(J::Obj(members()))).encode();
+        let doc = Json::parse(&bytes).unwrap();
+        match doc.value() {
+            JsonValue::Object(o) => {
+                assert_eq!(o.len(), 8);
+                assert_eq!(o.get("u32"), Some(JsonValue::UInt(4_000_000_000)));
+                match o.get("arr") {
+                    Some(JsonValue::Array(a)) => assert_eq!(a.get(2), Some(JsonValue::String("x"))),
+                    other => panic!("{other:?}"),
+                }
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

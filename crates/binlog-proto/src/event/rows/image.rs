@@ -58,7 +58,7 @@ pub(super) fn scan<'r>(
     let rest = input.get(pos..).unwrap_or(&[]);
     let mut walker = Walker::new(&image, rest);
     while let Some(step) = walker.skip() {
-        step.map_err(|(column, source)| Error::Value {
+        step.map_err(|(column, source)| Error::InValue {
             row,
             column: column.index(),
             column_type: column.column_type(),

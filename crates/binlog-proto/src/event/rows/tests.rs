@@ -89,7 +89,7 @@ fn value_errors_name_row_and_column() {
     let body = [7, 0, 0, 0, 0, 0, 1, 0, 2, 0b11, 0, 1, 0, 0, 0, 9, b'x'];
     let event = parse_rows_event(EventType::WRITE_ROWS_EVENT_V1, &body, 8, &tables(false)).unwrap();
     match event.rows().next().unwrap().unwrap_err() {
-        Error::Value {
+        Error::InValue {
             row,
             column,
             column_type,
