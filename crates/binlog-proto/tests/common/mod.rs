@@ -145,3 +145,5 @@ pub fn decode_rows(bytes: &[u8]) -> Vec<DecodedRow> {
     }
     out
 }
+
+pub mod dump;
