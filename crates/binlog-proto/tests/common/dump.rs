@@ -27,10 +27,10 @@ pub fn parse_dump(text: &[u8]) -> Vec<Image> {
             let eq = rest.iter().position(|&b| b == b'=').unwrap();
             let n: usize = std::str::from_utf8(&rest[..eq]).unwrap().parse().unwrap();
             let mut value = &rest[eq + 1..];
-            if value.ends_with(b"*/") {
-                if let Some(i) = value.windows(4).rposition(|w| w == b" /* ") {
-                    value = &value[..i];
-                }
+            if value.ends_with(b"*/")
+                && let Some(i) = value.windows(4).rposition(|w| w == b" /* ")
+            {
+                value = &value[..i];
             }
             images
                 .last_mut()
