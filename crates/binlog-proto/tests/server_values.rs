@@ -149,7 +149,14 @@ fn families() -> Vec<TableSpec> {
         c("s64", SET64, &[Text, Num]),
         c("e300", ENUM300, &[Text, Num]),
     ];
-    let geometry = vec![c("g", "GEOMETRY", &[Hex]), c("p", "POINT", &[Hex])];
+    // GEOMETRY counts as a character column in the charset metadata: the VARCHARs after it
+    // get the right collations only if the decoder counts it too.
+    let geometry = vec![
+        c("g", "GEOMETRY", &[Hex]),
+        c("p", "POINT", &[Hex]),
+        c("v", "VARCHAR(10) CHARACTER SET latin1", &[Hex, Utf8]),
+        c("w", "VARCHAR(10)", &[Hex, Utf8]),
+    ];
     let json = vec![c("j", "JSON", &[Hex, Utf8])];
 
     let all_bytes: String = (0..=255u8).map(|b| format!("{b:02X}")).collect();
@@ -255,9 +262,10 @@ fn families() -> Vec<TableSpec> {
             name: "geometry",
             columns: geometry,
             inserts: vec![
-                "(1,ST_GeomFromText('POINT(1 2)'),ST_GeomFromText('POINT(-1.5 1e300)'))".into(),
-                "(2,ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))'),ST_GeomFromText('POINT(0 0)', 4326))".into(),
-                "(3,NULL,NULL)".into(),
+                "(1,ST_GeomFromText('POINT(1 2)'),ST_GeomFromText('POINT(-1.5 1e300)'),'café','ünï😀')".into(),
+                "(2,ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))'),ST_GeomFromText('POINT(0 0)', 4326),'ÿ','€')"
+                    .into(),
+                "(3,NULL,NULL,NULL,NULL)".into(),
             ],
             update: "UPDATE geometry SET g = ST_GeomFromText('LINESTRING(0 0,3 4)') WHERE id = 1".into(),
         },

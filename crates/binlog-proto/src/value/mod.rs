@@ -488,6 +488,23 @@ impl<'a> Value<'a> {
         matches!(self, Value::Null)
     }
 
+    /// The integer of an integer column.
+    pub fn as_int(&self) -> Option<Int> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The bytes of a string or GEOMETRY value (BINARY(N) padding restored).
+    pub fn as_bytes(&self) -> Option<Cow<'a, [u8]>> {
+        match self {
+            Value::String(s) => Some(s.bytes()),
+            Value::Geometry(g) => Some(Cow::Borrowed(g)),
+            _ => None,
+        }
+    }
+
     /// The text of a string value, decoded from its character set (see [`StringValue::text`]).
     pub fn as_text(&self) -> Option<Cow<'a, str>> {
         match self {
