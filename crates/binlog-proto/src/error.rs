@@ -105,6 +105,24 @@ pub enum Error {
         /// The CRC32 of the event's bytes.
         computed: u32,
     },
+    /// A rows event refers to a table id for which no TABLE_MAP_EVENT has been seen.
+    #[error("rows event for table id {table_id}, which no TABLE_MAP_EVENT has mapped")]
+    UnknownTable {
+        /// The table id the rows event names.
+        table_id: u64,
+    },
+    /// A column value in a row image could not be decoded.
+    #[error("in row {row}, column {column} ({column_type}): {source}")]
+    InValue {
+        /// 0-based index of the row in its rows event.
+        row: usize,
+        /// 0-based column index.
+        column: usize,
+        /// The column's type.
+        column_type: crate::value::ColumnType,
+        /// What was wrong.
+        source: Box<Error>,
+    },
     /// An error inside a binlog event, with the event's type code and position.
     #[error("in {event_type} event at offset {offset}: {source}")]
     InEvent {

@@ -29,3 +29,11 @@ pub const DEFAULT_MAX_RESULT_SET_SIZE: usize = 256 << 20;
 /// Most authentication plugin switches accepted in one handshake (MySQL switches at most once;
 /// the bound stops a server from looping).
 pub const MAX_AUTH_SWITCHES: u8 = 3;
+
+/// Longest schema or table name accepted in a TABLE_MAP_EVENT: MySQL's NAME_LEN, 64
+/// characters of up to 3 bytes (include/mysql_com.h).
+pub const MAX_IDENTIFIER_LEN: usize = 192;
+
+/// Table maps a [`crate::event::Decoder`] keeps before it forgets them all at the next
+/// transaction end (each transaction carries the maps it needs again).
+pub const MAX_CACHED_TABLE_MAPS: usize = 4096;

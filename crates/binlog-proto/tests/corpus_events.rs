@@ -466,6 +466,20 @@ fn transaction_payload_inner_events() {
     );
     assert!(matches!(&inner[0].event, Event::Query(q) if &*q.sql == b"BEGIN" && q.schema == b"test"));
     assert!(matches!(inner[3].event, Event::Xid(x) if x.xid == 462));
+    // The TABLE_MAP inside went into the decoder's maps, and the row decodes against it.
+    let Event::TableMap(map) = &inner[1].event else {
+        panic!()
+    };
+    assert_eq!((map.schema(), map.table(), map.table_id()), ("test", "tb1", 88));
+    assert!(file.decoder().table_maps().get(88).is_some());
+    let Event::Rows(rows) = &inner[2].event else {
+        panic!()
+    };
+    let values: Vec<String> = rows
+        .rows()
+        .map(|r| r.unwrap().after().unwrap().get(0).unwrap().to_string())
+        .collect();
+    assert_eq!(values, ["1"]);
     assert!(inner.iter().all(|e| e.checksum.is_none()));
 }
 

@@ -26,6 +26,8 @@ struct Binlogs {
     crcs: usize,
     /// Events in total.
     events: usize,
+    /// Every row: (schema, table, before image, after image), values as text.
+    rows: Vec<(String, String, Option<Vec<String>>, Option<Vec<String>>)>,
     /// Checksum algorithm of each file's FORMAT_DESCRIPTION.
     algorithms: Vec<Option<ChecksumAlgorithm>>,
 }
@@ -68,11 +70,24 @@ fn read_binlogs(server: &Server) -> Binlogs {
                 )),
                 Event::AnnotateRows(a) => out.annotations.push(String::from_utf8_lossy(a.sql).into_owned()),
                 Event::Rotate(r) => rotate_to = Some((r.next_file_lossy().into_owned(), r.position)),
-                Event::Unknown { event_type, .. } => assert!(
-                    is_row_event(*event_type),
-                    "{name}: undecoded {event_type} at {}",
-                    event.offset
-                ),
+                Event::Rows(rows) => {
+                    let table = rows.table();
+                    for row in rows.rows() {
+                        let row = row.unwrap_or_else(|e| panic!("{name} at {}: {e}", event.offset));
+                        let text = |image: Option<binlog_proto::event::rows::RowImage<'_>>| {
+                            image.map(|i| i.values().map(|(_, v)| v.to_string()).collect::<Vec<_>>())
+                        };
+                        out.rows.push((
+                            table.schema().to_owned(),
+                            table.table().to_owned(),
+                            text(row.before()),
+                            text(row.after()),
+                        ));
+                    }
+                }
+                Event::Unknown { event_type, .. } => {
+                    panic!("{name}: undecoded {event_type} at {}", event.offset)
+                }
                 _ => {}
             }
         }
@@ -84,11 +99,6 @@ fn read_binlogs(server: &Server) -> Binlogs {
         out.files.push((name, bytes.len() as u64));
     }
     out
-}
-
-// TODO(rows helper): remove once TABLE_MAP and row events decode into Event::TableMap/Rows.
-fn is_row_event(t: EventType) -> bool {
-    matches!(t.0, 19..=25 | 30..=32 | 39 | 166..=171)
 }
 
 fn file_name(path: &Path) -> String {
@@ -185,6 +195,26 @@ fn shared_server_binlogs_decode_completely() {
     assert!(annotated[0].starts_with("INSERT INTO"), "{annotated:?}");
     assert!(annotated[1].starts_with("UPDATE"), "{annotated:?}");
 
+    // Every row image, value by value, as the workload wrote it.
+    let ours: Vec<(Option<Vec<String>>, Option<Vec<String>>)> = binlogs
+        .rows
+        .iter()
+        .filter(|(schema, table, _, _)| *schema == db && table == "t")
+        .map(|(_, _, before, after)| (before.clone(), after.clone()))
+        .collect();
+    let image = |values: &[&str]| Some(values.iter().map(|v| v.to_string()).collect::<Vec<_>>());
+    assert_eq!(
+        ours,
+        vec![
+            (None, image(&["1", "first", "1.50"])),
+            (None, image(&["2", "second", "2.25"])),
+            (image(&["1", "first", "1.50"]), image(&["1", "first", "3.00"])),
+            (None, image(&["3", "third", "3.00", "after the rotation"])),
+            (image(&["2", "second", "2.25", "NULL"]), None),
+            (None, image(&["7", "seven", "7.00", "NULL"])),
+        ]
+    );
+
     // The DDL GTIDs are standalone DDL groups; the transactions are transactional.
     let ddl_gtids = binlogs
         .gtids
@@ -230,11 +260,25 @@ fn compressed_binlog_queries_decompress() {
         "{:?}",
         binlogs.queries
     );
-    // Row events are compressed too (MariaDB 166-171).
+    // Row events are compressed too (MariaDB 166-171), and decode to the values written.
     assert!(
         binlogs.types.iter().any(|t| (166..=171).contains(&t.0)),
         "{:?}",
         binlogs.types
+    );
+    let after: Vec<Option<Vec<String>>> = binlogs
+        .rows
+        .iter()
+        .filter(|(schema, _, _, _)| *schema == db)
+        .map(|(_, _, _, after)| after.clone())
+        .collect();
+    assert_eq!(
+        after,
+        vec![
+            Some(vec!["1".to_string(), "a".repeat(1000)]),
+            Some(vec!["2".to_string(), "b".to_string()]),
+            Some(vec!["2".to_string(), "c".to_string()]),
+        ]
     );
     assert_eq!(binlogs.crcs, binlogs.events);
 }

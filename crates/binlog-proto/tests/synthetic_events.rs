@@ -1,6 +1,8 @@
 //! Events the corpus does not contain, built byte by byte from the layouts in the MySQL and
 //! MariaDB sources (cited per test), decoded through the public [`Decoder`].
 
+mod corpus;
+
 use std::io::Write;
 
 use binlog_proto::Error;
@@ -311,4 +313,77 @@ fn gtid_tagged_with_every_optional_field_and_unknown_trailing_fields() {
     strict[2] = 13 << 1;
     let err = crc_decoder().decode(&event(42, 900, &strict, true)).unwrap_err();
     assert!(err.to_string().contains("must not ignore"), "{err}");
+}
+
+/// A TABLE_MAP body (post-header 8): `db`.`t<id>`, one INT column.
+fn table_map(table_id: u64) -> Vec<u8> {
+    let mut body = table_id.to_le_bytes()[..6].to_vec();
+    body.extend_from_slice(&[1, 0, 2, b'd', b'b', 0]);
+    let name = format!("t{table_id}");
+    body.push(name.len() as u8);
+    body.extend_from_slice(name.as_bytes());
+    body.extend_from_slice(&[0, 1, 3, 0, 1]);
+    body
+}
+
+/// The FORMAT_DESCRIPTION event at offset 4 of a corpus binlog.
+fn corpus_fde(path: &str) -> Vec<u8> {
+    let bytes = corpus::read(path);
+    let size = u32::from_le_bytes(bytes[13..17].try_into().unwrap()) as usize;
+    bytes[4..4 + size].to_vec()
+}
+
+#[test]
+fn table_maps_are_kept_replaced_and_bounded() {
+    use binlog_proto::limits::MAX_CACHED_TABLE_MAPS;
+    let mut decoder = Decoder::new();
+    // Kept across events, replaced by a new map of the same id.
+    decoder.decode(&event(19, 0, &table_map(5), false)).unwrap();
+    let mut other = table_map(5);
+    let name_at = 6 + 2 + 4;
+    other[name_at + 1] = b'u';
+    decoder.decode(&event(19, 0, &other, false)).unwrap();
+    assert_eq!(decoder.table_maps().len(), 1);
+    assert_eq!(decoder.table_maps().get(5).unwrap().table(), "u5");
+    decoder.decode(&event(16, 0, &1u64.to_le_bytes(), false)).unwrap();
+    assert_eq!(decoder.table_maps().len(), 1, "a few maps survive a commit");
+
+    // Past the bound, they are forgotten at the next transaction end, not before.
+    for id in 0..=MAX_CACHED_TABLE_MAPS as u64 {
+        decoder
+            .decode(&event(19, 0, &table_map(1000 + id), false))
+            .unwrap();
+    }
+    assert!(decoder.table_maps().len() > MAX_CACHED_TABLE_MAPS);
+    decoder
+        .decode(&event(2, 0, &query_body(b"db", b"BEGIN"), false))
+        .unwrap();
+    assert!(decoder.table_maps().len() > MAX_CACHED_TABLE_MAPS);
+    decoder.decode(&event(16, 0, &1u64.to_le_bytes(), false)).unwrap();
+    assert!(decoder.table_maps().is_empty());
+
+    // A FORMAT_DESCRIPTION from a server start (create timestamp set) forgets them: table
+    // ids start over. One of a later binlog file (timestamp 0) keeps them.
+    decoder.decode(&event(19, 0, &table_map(9), false)).unwrap();
+    let later = corpus_fde("rust_mysql_common/test-data/binlogs/transaction_compression.000001");
+    decoder.decode(&later).unwrap();
+    assert_eq!(decoder.table_maps().len(), 1);
+    let restart =
+        corpus_fde("percona-binlog-server/mtr/binlog_streaming/std_data/data_80045_gtid/binlog.000001");
+    decoder.decode(&restart).unwrap();
+    assert!(decoder.table_maps().is_empty());
+
+    // A row event of an unknown table is an error naming the event.
+    let rows = [9, 0, 0, 0, 0, 0, 1, 0, 2, 0, 1, 1, 0, 42, 0, 0, 0];
+    let err = decoder.decode(&event(30, 0, &rows, true)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InEvent {
+                event_type: EventType::WRITE_ROWS_EVENT,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::event::checksum::verify;
 use crate::event::header::{EVENT_HEADER_LEN, EventHeader};
+use crate::event::table_map::{TableMaps, parse_table_map};
 use crate::event::{
-    Event, EventType, FormatDescription, control, mariadb, mysql_gtid, payload, query, statement,
+    Event, EventType, FormatDescription, control, mariadb, mysql_gtid, payload, query, rows, statement,
 };
-use crate::limits::DEFAULT_MAX_DECOMPRESSED_SIZE;
+use crate::limits::{DEFAULT_MAX_DECOMPRESSED_SIZE, MAX_CACHED_TABLE_MAPS};
 
 /// One decoded event.
 #[derive(Debug)]
@@ -28,6 +29,12 @@ pub struct DecodedEvent<'a> {
 /// post-header is and whether events end with a CRC32) and the table maps that row events
 /// refer to. Give it every event of a stream, in order, including FORMAT_DESCRIPTION and
 /// ROTATE events.
+///
+/// Table maps stay across events and rotations: a row event is decoded against the last
+/// TABLE_MAP of its table id, and a new map of an id replaces the old one. They are forgotten
+/// when a FORMAT_DESCRIPTION says the server restarted (table ids start over), and at a
+/// transaction end once more than [`MAX_CACHED_TABLE_MAPS`] are held (every transaction
+/// carries the maps of the tables it changes, so nothing is lost).
 ///
 /// Whether events carry a checksum is learned from each FORMAT_DESCRIPTION. Before the first
 /// one — a replication stream starts with an artificial ROTATE — the decoder assumes what
@@ -54,6 +61,7 @@ pub struct Decoder {
     format: Arc<FormatDescription>,
     checksum: bool,
     max_decompressed_size: usize,
+    tables: TableMaps,
 }
 
 impl Default for Decoder {
@@ -69,7 +77,13 @@ impl Decoder {
             format: Arc::new(FormatDescription::assumed_v4()),
             checksum: false,
             max_decompressed_size: DEFAULT_MAX_DECOMPRESSED_SIZE,
+            tables: TableMaps::new(),
         }
+    }
+
+    /// The table maps seen so far, by table id.
+    pub fn table_maps(&self) -> &TableMaps {
+        &self.tables
     }
 
     /// The FORMAT_DESCRIPTION in force.
@@ -152,6 +166,9 @@ impl Decoder {
                 })
             })?;
         let decoded = self.decode_body(&header, body, offset).map_err(in_event)?;
+        if self.tables.len() > MAX_CACHED_TABLE_MAPS && ends_transaction(&decoded) {
+            self.tables.clear();
+        }
         Ok(DecodedEvent {
             header,
             event: decoded,
@@ -175,6 +192,10 @@ impl Decoder {
             None
         };
         self.checksum = format.checksum_enabled();
+        // Set only in the first binlog a server writes after starting: table ids start over.
+        if format.create_timestamp != 0 {
+            self.tables.clear();
+        }
         let format = Arc::new(format);
         self.format = Arc::clone(&format);
         Ok(DecodedEvent {
@@ -239,9 +260,36 @@ impl Decoder {
             EventType::START_ENCRYPTION_EVENT => {
                 Event::StartEncryption(mariadb::parse_start_encryption(body)?)
             }
-            // TODO(rows helper): TABLE_MAP and row events (19-25, 30-32, 39, 166-171) become
-            // Event::TableMap / Event::Rows once crate::event::table_map and rows land on main.
+            EventType::TABLE_MAP_EVENT => Event::TableMap(self.tables.insert(parse_table_map(body, phl)?)),
+            EventType::PRE_GA_WRITE_ROWS_EVENT
+            | EventType::PRE_GA_UPDATE_ROWS_EVENT
+            | EventType::PRE_GA_DELETE_ROWS_EVENT
+            | EventType::WRITE_ROWS_EVENT_V1
+            | EventType::UPDATE_ROWS_EVENT_V1
+            | EventType::DELETE_ROWS_EVENT_V1
+            | EventType::WRITE_ROWS_EVENT
+            | EventType::UPDATE_ROWS_EVENT
+            | EventType::DELETE_ROWS_EVENT
+            | EventType::PARTIAL_UPDATE_ROWS_EVENT
+            | EventType::WRITE_ROWS_COMPRESSED_EVENT_V1
+            | EventType::UPDATE_ROWS_COMPRESSED_EVENT_V1
+            | EventType::DELETE_ROWS_COMPRESSED_EVENT_V1
+            | EventType::WRITE_ROWS_COMPRESSED_EVENT
+            | EventType::UPDATE_ROWS_COMPRESSED_EVENT
+            | EventType::DELETE_ROWS_COMPRESSED_EVENT => {
+                Event::Rows(rows::parse_rows_event(t, body, phl, &self.tables)?)
+            }
             _ => Event::Unknown { event_type: t, body },
         })
+    }
+}
+
+/// True for the events that end a transaction: XID, `COMMIT` (non-transactional engines,
+/// MariaDB), XA_PREPARE.
+fn ends_transaction(event: &Event<'_>) -> bool {
+    match event {
+        Event::Xid(_) | Event::XaPrepare(_) => true,
+        Event::Query(q) => q.sql.as_ref() == b"COMMIT",
+        _ => false,
     }
 }

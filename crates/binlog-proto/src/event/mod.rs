@@ -13,8 +13,10 @@ mod mariadb;
 mod mysql_gtid;
 mod payload;
 mod query;
+pub mod rows;
 mod serialization;
 mod statement;
+pub mod table_map;
 
 use std::sync::Arc;
 
@@ -29,7 +31,9 @@ pub use mariadb::{AnnotateRows, BinlogCheckpoint, MariadbGtidEvent, MariadbGtidL
 pub use mysql_gtid::{GtidEvent, LogicalClock};
 pub use payload::{PayloadCompression, PayloadEvents, TransactionPayload};
 pub use query::{AutoIncrement, ExecuteLoadQuery, Invoker, Query, QueryCharset, StatusVars, UpdatedDbNames};
+pub use rows::RowsEvent;
 pub use statement::{IntVar, LoadBlock, Rand, RowsQuery, UserVar, UserVarValue};
+pub use table_map::{TableMap, TableMaps};
 
 /// A decoded binlog event.
 #[derive(Debug)]
@@ -81,6 +85,12 @@ pub enum Event<'a> {
     MariadbGtidList(MariadbGtidListEvent),
     /// MariaDB START_ENCRYPTION_EVENT: the rest of the file is encrypted.
     StartEncryption(StartEncryption),
+    /// TABLE_MAP_EVENT: the table that the next row events change, as now held in the
+    /// decoder's table maps.
+    TableMap(Arc<TableMap>),
+    /// WRITE/UPDATE/DELETE_ROWS (v0, v1, v2), PARTIAL_UPDATE_ROWS, and MariaDB's compressed
+    /// row events: row images, decoded lazily.
+    Rows(RowsEvent<'a>),
     /// An event this crate does not decode (including IGNORABLE, TRANSACTION_CONTEXT,
     /// VIEW_CHANGE, the pre-5.0 LOAD events and vendor events such as Aurora's type 100).
     Unknown {
