@@ -20,16 +20,36 @@ fn corpus(relative: &str) -> Vec<u8> {
     }
 }
 
-/// Decodes every event (and every event inside transaction payloads); returns the count.
-fn decode_all(bytes: &[u8]) -> usize {
+/// Decodes every value of every row of a rows event; returns how many.
+fn values(event: &Event<'_>) -> usize {
+    let Event::Rows(rows) = event else { return 0 };
+    let mut count = 0;
+    for row in rows.rows() {
+        let row = row.expect("row");
+        for image in [row.before(), row.after()].into_iter().flatten() {
+            count += image.values().count();
+        }
+    }
+    count
+}
+
+/// Decodes every event (and every event inside transaction payloads), and with `rows` every
+/// value; returns the number of events.
+fn decode_all(bytes: &[u8], rows: bool) -> usize {
     let mut file = BinlogFile::new(bytes).expect("binlog");
     let mut events = 0;
     while let Some(event) = file.next() {
         let event = event.expect("event");
         events += 1;
+        if rows {
+            std::hint::black_box(values(&event.event));
+        }
         if let Event::TransactionPayload(payload) = &event.event {
             for inner in payload.events(file.decoder_mut()) {
-                inner.expect("inner event");
+                let inner = inner.expect("inner event");
+                if rows {
+                    std::hint::black_box(values(&inner.event));
+                }
                 events += 1;
             }
         }
@@ -54,9 +74,14 @@ fn bench(c: &mut Criterion) {
         ),
     ] {
         let bytes = corpus(path);
-        let events = decode_all(&bytes);
+        let events = decode_all(&bytes, false);
         group.throughput(Throughput::Elements(events as u64));
-        group.bench_function(name, |b| b.iter(|| decode_all(std::hint::black_box(&bytes))));
+        group.bench_function(format!("{name}/events"), |b| {
+            b.iter(|| decode_all(std::hint::black_box(&bytes), false))
+        });
+        group.bench_function(format!("{name}/events_and_values"), |b| {
+            b.iter(|| decode_all(std::hint::black_box(&bytes), true))
+        });
     }
     group.finish();
 }

@@ -9,6 +9,12 @@ use binlog_proto::event::{ChecksumAlgorithm, Event, EventType, MariadbGtidEvent}
 use binlog_proto::file::{BINLOG_MAGIC, BinlogFile};
 use binlog_testkit::Server;
 
+/// A row image's values as text; `None` when the event has no such image.
+type Image = Option<Vec<String>>;
+
+/// One row: schema, table, before image, after image.
+type RowText = (String, String, Image, Image);
+
 /// What a server's binlog files hold, summarised.
 #[derive(Debug, Default)]
 struct Binlogs {
@@ -27,7 +33,7 @@ struct Binlogs {
     /// Events in total.
     events: usize,
     /// Every row: (schema, table, before image, after image), values as text.
-    rows: Vec<(String, String, Option<Vec<String>>, Option<Vec<String>>)>,
+    rows: Vec<RowText>,
     /// Checksum algorithm of each file's FORMAT_DESCRIPTION.
     algorithms: Vec<Option<ChecksumAlgorithm>>,
 }
@@ -196,7 +202,7 @@ fn shared_server_binlogs_decode_completely() {
     assert!(annotated[1].starts_with("UPDATE"), "{annotated:?}");
 
     // Every row image, value by value, as the workload wrote it.
-    let ours: Vec<(Option<Vec<String>>, Option<Vec<String>>)> = binlogs
+    let ours: Vec<(Image, Image)> = binlogs
         .rows
         .iter()
         .filter(|(schema, table, _, _)| *schema == db && table == "t")
@@ -266,7 +272,7 @@ fn compressed_binlog_queries_decompress() {
         "{:?}",
         binlogs.types
     );
-    let after: Vec<Option<Vec<String>>> = binlogs
+    let after: Vec<Image> = binlogs
         .rows
         .iter()
         .filter(|(schema, _, _, _)| *schema == db)
