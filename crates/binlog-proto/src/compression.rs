@@ -5,6 +5,10 @@ use std::io::Read;
 
 use crate::error::Error;
 
+/// Output buffer reserved before decompressing; it grows with the output actually produced, so
+/// a forged size field cannot make a tiny input reserve `limit` bytes.
+const INITIAL_OUTPUT_CAPACITY: usize = 64 * 1024;
+
 /// Decompresses MariaDB's compressed binlog format, used by QUERY_COMPRESSED_EVENT (165) and
 /// the *_ROWS_COMPRESSED_EVENT types (166-171) when `log_bin_compress=ON`.
 ///
@@ -42,7 +46,7 @@ pub fn uncompress_mariadb(input: &[u8], limit: usize) -> Result<Vec<u8>, Error> 
             limit: limit as u64,
         });
     }
-    let mut out = Vec::with_capacity(declared);
+    let mut out = Vec::with_capacity(declared.min(INITIAL_OUTPUT_CAPACITY));
     // Read one byte past the declared size so a stream that lies about its length is caught.
     flate2::read::ZlibDecoder::new(stream)
         .take((declared as u64).saturating_add(1))
@@ -66,15 +70,21 @@ pub fn uncompress_zstd(input: &[u8], declared: u64, limit: usize) -> Result<Vec<
             declared,
             limit: limit as u64,
         })?;
-    let out = zstd::bulk::decompress(input, size).map_err(|_| Error::Malformed {
-        what: "zstd transaction payload",
-        offset: 0,
-    })?;
+    // Stream rather than `zstd::bulk::decompress`, which allocates the declared size up front:
+    // a 50-byte event must not be able to reserve `limit` bytes. The buffer grows with the
+    // output actually produced, and one byte past the declared size is read to catch liars.
+    let bad = |what| Error::Malformed { what, offset: 0 };
+    let decoder =
+        zstd::stream::read::Decoder::with_buffer(input).map_err(|_| bad("zstd transaction payload"))?;
+    let mut out = Vec::with_capacity(size.min(INITIAL_OUTPUT_CAPACITY));
+    decoder
+        .take((size as u64).saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|_| bad("zstd transaction payload"))?;
     if out.len() != size {
-        return Err(Error::Malformed {
-            what: "zstd transaction payload (size differs from the declared size)",
-            offset: 0,
-        });
+        return Err(bad(
+            "zstd transaction payload (size differs from the declared size)",
+        ));
     }
     Ok(out)
 }
