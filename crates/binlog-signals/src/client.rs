@@ -129,14 +129,15 @@ mod tests {
     use crate::item::RowAction;
 
     fn row(action: RowAction, schema: &str, table: &str, pos: u64) -> RowsEvent {
-        RowsEvent::new(
+        let meta = crate::item::Meta {
             action,
-            schema,
-            table,
-            1_700_000_000,
-            1,
-            BinlogPosition::new("mysql-bin.000001", pos),
-        )
+            timestamp: 1_700_000_000,
+            server_id: 1,
+            position: BinlogPosition::new("mysql-bin.000001", pos),
+            gtid: None,
+        };
+        let columns = std::sync::Arc::new(crate::item::Columns::positional(1));
+        RowsEvent::new(meta, schema, table, columns, Vec::new())
     }
 
     /// One event fans out to its signals; the tracker covers all of them with one sequence

@@ -50,7 +50,7 @@ pub use client::Client;
 pub use config::{Config, ConfigBuilder, ConfigError, LagPolicy, Start, TlsMode, TlsOptions};
 pub use error::{Error, ServerError};
 pub use filter::{TableFilter, TablePattern};
-pub use item::{BinlogEvent, BinlogPosition, RowAction, RowsEvent};
+pub use item::{BinlogEvent, BinlogPosition, Columns, Image, NameSource, Row, RowAction, RowsEvent};
 pub use streams::{BinlogEvents, BinlogPositions, RowsDeleted, RowsInserted, RowsUpdated};
 
 /// Event type codes used by [`BinlogEvent`], re-exported from `binlog-proto`.
