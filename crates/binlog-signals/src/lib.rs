@@ -45,6 +45,7 @@ mod hub;
 mod item;
 mod streams;
 mod tls;
+mod wire;
 
 pub use client::Client;
 pub use config::{Config, ConfigBuilder, ConfigError, LagPolicy, Start, TlsMode, TlsOptions};
