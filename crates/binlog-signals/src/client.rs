@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::config::LagPolicy;
+use crate::driver::Shutdown;
 use crate::error::Error;
 use crate::hub::{Hub, Registry, Tracker};
 use crate::item::{BinlogEvent, BinlogPosition, RowsEvent};
@@ -30,6 +31,7 @@ use crate::streams::{BinlogEvents, BinlogPositions, RowsDeleted, RowsInserted, R
 #[derive(Debug, Clone)]
 pub struct Client {
     registries: Arc<Registries>,
+    shutdown: Arc<Shutdown>,
 }
 
 #[derive(Debug)]
@@ -66,11 +68,25 @@ impl Client {
     pub fn binlog_positions(&self) -> BinlogPositions {
         BinlogPositions::new(self.registries.binlog_positions.subscribe())
     }
+
+    /// Asks the driver to stop: it finishes the event in flight, closes the connection, ends
+    /// every stream (after the items they buffered) and returns the position reached. Returns
+    /// at once; await the driver to know when it is done. Calling it again does nothing.
+    pub fn shutdown(&self) {
+        self.shutdown.request();
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) was called on this client or a clone.
+    pub fn is_shutdown_requested(&self) -> bool {
+        self.shutdown.is_requested()
+    }
+
+    pub(crate) fn shutdown_signal(&self) -> Arc<Shutdown> {
+        Arc::clone(&self.shutdown)
+    }
 }
 
 /// The driver's side of a [`Client`]: one hub per signal and their shared tracker.
-// Owned by the connection driver (integration); tested below.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) struct Hubs {
     pub(crate) rows_inserted: Hub<RowsEvent>,
     pub(crate) rows_updated: Hub<RowsEvent>,
@@ -80,7 +96,6 @@ pub(crate) struct Hubs {
     pub(crate) tracker: Arc<Tracker>,
 }
 
-#[cfg_attr(not(test), allow(dead_code))]
 impl Hubs {
     /// Ends every stream: cleanly (`None`) or with `error`.
     pub(crate) fn close(self, error: Option<Error>) {
@@ -93,7 +108,6 @@ impl Hubs {
 }
 
 /// A client handle and the hubs its streams are fed from.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn channels(capacity: usize, policy: LagPolicy) -> (Client, Hubs) {
     let tracker = Tracker::new();
     let (rows_inserted, inserted) = Hub::new(capacity, policy, tracker.clone());
@@ -109,6 +123,7 @@ pub(crate) fn channels(capacity: usize, policy: LagPolicy) -> (Client, Hubs) {
             binlog_events: events,
             binlog_positions: positions,
         }),
+        shutdown: Arc::default(),
     };
     let hubs = Hubs {
         rows_inserted,

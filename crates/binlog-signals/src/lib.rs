@@ -38,16 +38,19 @@
 //! [`Stream`]: futures::Stream
 
 mod client;
+mod driver;
 pub mod config;
 mod error;
 pub mod filter;
 mod hub;
 mod item;
+mod schema;
 mod streams;
 mod tls;
 mod wire;
 
 pub use client::Client;
+pub use driver::{Driver, connect};
 pub use config::{Config, ConfigBuilder, ConfigError, LagPolicy, Start, TlsMode, TlsOptions};
 pub use error::{Error, ServerError};
 pub use filter::{TableFilter, TablePattern};
