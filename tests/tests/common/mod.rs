@@ -39,8 +39,8 @@ where
         .collect()
 }
 
-/// `SHOW BINLOG EVENTS` from `file:position`: (event type, end position) pairs.
-pub fn binlog_events(server: &Server, file: &str, position: u64) -> Vec<(String, u64)> {
+/// `SHOW BINLOG EVENTS` from `file:position`: (event type, end position, info).
+pub fn binlog_events(server: &Server, file: &str, position: u64) -> Vec<(String, u64, String)> {
     server
         .exec(&format!("SHOW BINLOG EVENTS IN '{file}' FROM {position}"))
         .into_iter()
@@ -52,7 +52,8 @@ pub fn binlog_events(server: &Server, file: &str, position: u64) -> Vec<(String,
                 .flatten()
                 .and_then(|p| p.parse().ok())
                 .expect("End_log_pos");
-            (kind, end)
+            let info = row.get(5).cloned().flatten().unwrap_or_default();
+            (kind, end, info)
         })
         .collect()
 }
