@@ -84,11 +84,12 @@ pub enum Error {
         /// The server's error.
         source: ServerError,
     },
-    /// The account lacks the `REPLICATION SLAVE` privilege: the server refused the replica
-    /// registration or the binlog dump.
+    /// The account lacks a replication privilege: the server refused the binlog status
+    /// query (`REPLICATION CLIENT`, MariaDB's `BINLOG MONITOR`), the replica registration or
+    /// the binlog dump (`REPLICATION SLAVE`).
     #[error(
-        "the server refused {during}: {source}; the account needs the REPLICATION SLAVE privilege \
-         (GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO ...)"
+        "the server refused {during}: {source}; the account needs the REPLICATION SLAVE and \
+         REPLICATION CLIENT privileges (GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO ...)"
     )]
     ReplicationDenied {
         /// The step refused, e.g. "replica registration (COM_REGISTER_SLAVE)".
@@ -116,10 +117,12 @@ pub enum Error {
         /// The server's error.
         source: ServerError,
     },
-    /// Another replica connected with the same server id, and the server ended this
-    /// connection's dump in its favour; or the id is the server's own. Configure a unique
-    /// [`server_id`](crate::ConfigBuilder::server_id).
-    #[error("server id {server_id} is in use by another replica (or the server itself): {source}")]
+    /// Another replica connected with the same server id and the server ended this
+    /// connection's dump in its favour (MariaDB error 4052; MySQL error 1236 "a slave with the
+    /// same server_uuid/server_id"). The server keeps one dump per id: the newer connection
+    /// wins, the older one's driver and streams end with this error. Configure a unique
+    /// [`server_id`](crate::ConfigBuilder::server_id) (the default is random).
+    #[error("server id {server_id} is in use by another replica: {source}")]
     ServerIdInUse {
         /// The server id this client registered with.
         server_id: u32,

@@ -30,6 +30,13 @@ const READ_CHUNK: usize = 64 * 1024;
 
 /// ER_ACCESS_DENIED_ERROR: wrong user name or password at login.
 const ER_ACCESS_DENIED: u16 = 1045;
+/// ER_SPECIFIC_ACCESS_DENIED_ERROR: a setup query needs a privilege the account lacks
+/// (`SHOW MASTER STATUS` / `SHOW BINARY LOGS` need REPLICATION CLIENT, "BINLOG MONITOR" in
+/// MariaDB 10.5+).
+const ER_SPECIFIC_ACCESS_DENIED: u16 = 1227;
+/// ER_SLAVE_SAME_ID (MariaDB): another replica connected with this server id, and the server
+/// ended this dump (MariaDB `sql/sql_repl.cc`, `kill_zombie_dump_threads`).
+const ER_SLAVE_SAME_ID: u16 = 4052;
 /// ER_MASTER_FATAL_ERROR_READING_BINLOG: the dump cannot start or continue (file missing or
 /// purged, position invalid, another replica took over the server id...).
 const ER_BINLOG_READ: u16 = 1236;
@@ -228,6 +235,10 @@ pub(crate) fn login_error(config: &Config, error: binlog_proto::Error) -> Error 
             user: config.user().to_owned(),
             source,
         },
+        binlog_proto::Error::Server(source) if source.code == ER_SPECIFIC_ACCESS_DENIED => Error::ReplicationDenied {
+            during: "a replica setup query (SHOW MASTER STATUS / SHOW BINARY LOGS)",
+            source,
+        },
         binlog_proto::Error::ReplicationDenied { during, source } => Error::ReplicationDenied { during, source },
         binlog_proto::Error::ServerConfig {
             setting,
@@ -354,6 +365,9 @@ impl Replication {
     /// its own variant.
     fn stream_error(&self, error: binlog_proto::Error, server_id: u32) -> Error {
         match error {
+            binlog_proto::Error::Server(source) if source.code == ER_SLAVE_SAME_ID => {
+                Error::ServerIdInUse { server_id, source }
+            }
             binlog_proto::Error::Server(source) if source.code == ER_BINLOG_READ => {
                 if is_server_id_conflict(&source.message) {
                     Error::ServerIdInUse { server_id, source }
@@ -384,7 +398,7 @@ fn login_error_unchecked(error: binlog_proto::Error) -> Error {
 
 /// Whether a 1236 error says another replica registered with our server id. MySQL:
 /// "A slave with the same server_uuid/server_id as this slave has connected to the master"
-/// (`sql/rpl_binlog_sender.cc`); MariaDB has no dedicated message, see `Error::ServerIdInUse`.
+/// (`sql/rpl_binlog_sender.cc`); MariaDB sends [`ER_SLAVE_SAME_ID`] instead.
 fn is_server_id_conflict(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
     message.contains("same server_uuid/server_id") || message.contains("same server_id")
