@@ -56,3 +56,55 @@ impl Boundaries {
         self.pending.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt;
+
+    use super::*;
+    use crate::client::channels;
+    use crate::config::LagPolicy;
+
+    fn boundary(seq: u64, position: u64) -> Boundary {
+        Boundary {
+            seq,
+            position: BinlogPosition::new("mysql-bin.000001", position),
+            gtid: Some(format!("0-1-{seq}").into()),
+        }
+    }
+
+    /// A transaction end becomes the committed boundary only once every subscriber has
+    /// consumed every item up to it.
+    #[tokio::test]
+    async fn boundaries_commit_when_every_subscriber_consumed_them() {
+        let (client, mut hubs) = channels(8, LagPolicy::Backpressure);
+        let mut positions = client.binlog_positions();
+        let mut boundaries = Boundaries::default();
+        // Nobody subscribed yet to anything published: at once.
+        boundaries.push(boundary(1, 100), &hubs.tracker);
+        assert_eq!(boundaries.committed().map(|b| b.seq), Some(1));
+
+        for (seq, pos) in [(2, 200), (3, 300)] {
+            hubs.binlog_positions
+                .publish(seq, BinlogPosition::new("mysql-bin.000001", pos))
+                .await;
+        }
+        boundaries.push(boundary(3, 300), &hubs.tracker);
+        assert_eq!(boundaries.committed().map(|b| b.seq), Some(1));
+        assert_eq!(boundaries.pending(), 1);
+
+        positions.next().await.expect("2").expect("ok");
+        boundaries.advance(&hubs.tracker);
+        assert_eq!(boundaries.committed().map(|b| b.seq), Some(1), "3 is still held");
+        positions.next().await.expect("3").expect("ok");
+        // Taken but not yet finished: the stream holds item 3 until it is polled again.
+        boundaries.advance(&hubs.tracker);
+        assert_eq!(boundaries.pending(), 1);
+        assert!(futures::poll!(positions.next()).is_pending());
+        boundaries.advance(&hubs.tracker);
+        let committed = boundaries.committed().expect("committed");
+        assert_eq!((committed.seq, committed.position.position()), (3, 300));
+        assert_eq!(committed.gtid.as_deref(), Some("0-1-3"));
+        assert_eq!(boundaries.pending(), 0);
+    }
+}
