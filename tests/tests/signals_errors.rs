@@ -152,7 +152,11 @@ async fn a_purged_start_file_is_unavailable() {
         other => panic!("expected BinlogUnavailable, got {other:?}"),
     }
     // The oldest available binlog is the second file now.
-    let config = builder(&server, Start::Oldest).blocking(false).read_timeout(None).build().expect("config");
+    let config = builder(&server, Start::Oldest)
+        .blocking(false)
+        .read_timeout(None)
+        .build()
+        .expect("config");
     let (client, driver) = binlog_signals::connect(config).await.expect("connect");
     let mut positions = client.binlog_positions();
     let driver = tokio::spawn(driver);
@@ -171,7 +175,10 @@ async fn an_account_without_replication_privileges_is_refused() {
         "CREATE USER '{user}'@'%' IDENTIFIED BY '{REPL_PASSWORD}'; GRANT SELECT ON *.* TO '{user}'@'%'"
     ));
     // The binlog status query needs REPLICATION CLIENT (BINLOG MONITOR).
-    let config = builder(server, Start::Oldest).user(user.as_str()).build().expect("config");
+    let config = builder(server, Start::Oldest)
+        .user(user.as_str())
+        .build()
+        .expect("config");
     let error = connect_error(config).await;
     match &error {
         Error::ReplicationDenied { during, source } => {

@@ -108,9 +108,14 @@ async fn rows_arrive_on_their_streams_in_commit_order_with_exact_values() {
     assert_eq!(inserted[0].columns().source(), NameSource::TableMap);
     assert_eq!(
         rows_json(&inserted[1]),
-        [json!({"values": {"b": 7, "a": 18446744073709551615u64, "qty": 3}, "keys": {"a": 18446744073709551615u64, "b": 7}})]
+        [
+            json!({"values": {"b": 7, "a": 18446744073709551615u64, "qty": 3}, "keys": {"a": 18446744073709551615u64, "b": 7}})
+        ]
     );
-    assert_eq!(rows_json(&inserted[2]), [json!({"values": {"msg": "héllo"}, "keys": {}})]);
+    assert_eq!(
+        rows_json(&inserted[2]),
+        [json!({"values": {"msg": "héllo"}, "keys": {}})]
+    );
     assert_eq!(
         rows_json(&updated[0]),
         [json!({
@@ -122,7 +127,9 @@ async fn rows_arrive_on_their_streams_in_commit_order_with_exact_values() {
     );
     assert_eq!(
         rows_json(&deleted[0]),
-        [json!({"values": {"b": 7, "a": 18446744073709551615u64, "qty": 3}, "keys": {"a": 18446744073709551615u64, "b": 7}})]
+        [
+            json!({"values": {"b": 7, "a": 18446744073709551615u64, "qty": 3}, "keys": {"a": 18446744073709551615u64, "b": 7}})
+        ]
     );
     assert_eq!(
         rows_json(&deleted[1]),
@@ -139,7 +146,11 @@ async fn rows_arrive_on_their_streams_in_commit_order_with_exact_values() {
     assert_eq!(gtid(&deleted[1]), Some(gtids[3].clone()));
     let all: Vec<&RowsEvent> = inserted.iter().chain(&updated).chain(&deleted).collect();
     for event in &all {
-        assert!((before..=after).contains(&event.timestamp()), "{}", event.timestamp());
+        assert!(
+            (before..=after).contains(&event.timestamp()),
+            "{}",
+            event.timestamp()
+        );
         assert_eq!(event.server_id(), 1);
         assert_eq!(event.position().file(), file);
     }
@@ -183,7 +194,10 @@ async fn rows_arrive_on_their_streams_in_commit_order_with_exact_values() {
     let again: Vec<RowsEvent> = inserted_again.into_iter().filter(|e| e.schema() == db).collect();
     assert_eq!(again.len(), inserted.len());
     for (a, b) in again.iter().zip(&inserted) {
-        assert_eq!(serde_json::to_value(a).expect("a"), serde_json::to_value(b).expect("b"));
+        assert_eq!(
+            serde_json::to_value(a).expect("a"),
+            serde_json::to_value(b).expect("b")
+        );
     }
     // The table filter delivers its table only.
     assert_eq!(tables(&items_only), ["items"]);
@@ -198,7 +212,10 @@ async fn rows_arrive_on_their_streams_in_commit_order_with_exact_values() {
     assert_eq!(kinds[0], (EventType::TABLE_MAP_EVENT, "items"));
     assert_eq!(kinds[1].1, "items");
     let event_positions: Vec<u64> = events.iter().map(|e| e.position().position()).collect();
-    assert!(event_positions.windows(2).all(|w| w[0] < w[1]), "{event_positions:?}");
+    assert!(
+        event_positions.windows(2).all(|w| w[0] < w[1]),
+        "{event_positions:?}"
+    );
 
     // Positions: strictly increasing, ending where the server is.
     let offsets: Vec<u64> = positions.iter().map(|p| p.position()).collect();
@@ -207,7 +224,11 @@ async fn rows_arrive_on_their_streams_in_commit_order_with_exact_values() {
     assert_eq!(positions.first().map(|p| p.position()), Some(start));
     assert_eq!(offsets.last(), Some(&stopped.position()));
     for event in &all {
-        assert!(positions.contains(event.position()), "{} not published", event.position());
+        assert!(
+            positions.contains(event.position()),
+            "{} not published",
+            event.position()
+        );
     }
 }
 
@@ -284,7 +305,9 @@ async fn the_connection_filter_keeps_other_tables_out() {
 async fn blocking_mode_follows_new_rows_until_shutdown() {
     let server = Server::shared();
     let db = server.fresh_database("follow");
-    server.exec(&format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY, v VARCHAR(10))"));
+    server.exec(&format!(
+        "CREATE TABLE `{db}`.t (id INT PRIMARY KEY, v VARCHAR(10))"
+    ));
     let config = common::builder(server, Start::End)
         .include(format!("{db}.*").as_str())
         .build()

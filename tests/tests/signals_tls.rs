@@ -10,7 +10,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use binlog_signals::{Config, Error, Start, TlsMode};
 use binlog_testkit::Server;
 use futures::StreamExt;
-use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
 
 /// The account used here; it may only log in over TLS.
 const USER: &str = "tls_repl";
@@ -39,7 +42,9 @@ impl Ca {
         let key = KeyPair::generate().expect("key");
         let mut params =
             CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).expect("params");
-        params.distinguished_name.push(DnType::CommonName, "binlog-signals e2e");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "binlog-signals e2e");
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let cert = params.signed_by(&key, &self.issuer).expect("signed");
         (cert.pem(), key.serialize_pem())
@@ -91,7 +96,10 @@ struct Capture(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(buf);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
 
@@ -143,7 +151,11 @@ async fn stream_one_row(config: Config, id: u32) {
         row.values().get("secret").map(|v| v.to_string()),
         Some("over tls".to_owned())
     );
-    for text in [format!("{client:?}"), format!("{event:?}"), format!("{inserted:?}")] {
+    for text in [
+        format!("{client:?}"),
+        format!("{event:?}"),
+        format!("{inserted:?}"),
+    ] {
         assert!(!text.contains(PASSWORD), "{text}");
     }
     client.shutdown();
@@ -200,9 +212,13 @@ async fn disabled_mode_does_not_encrypt() {
 async fn the_password_never_appears_in_logs_or_debug_output() {
     let fixture = fixture();
     let config = config(TlsMode::VerifyIdentity, Some(&fixture.ca_file));
-    let debug = format!("{config:?} {:?}", binlog_signals::ConfigBuilder::from_url(&format!(
-        "mysql://{USER}:{PASSWORD}@127.0.0.1:{}/", fixture.server.port()
-    )));
+    let debug = format!(
+        "{config:?} {:?}",
+        binlog_signals::ConfigBuilder::from_url(&format!(
+            "mysql://{USER}:{PASSWORD}@127.0.0.1:{}/",
+            fixture.server.port()
+        ))
+    );
     assert!(!debug.contains(PASSWORD), "{debug}");
     stream_one_row(config, 4).await;
     // A failed login logs too.
@@ -214,7 +230,7 @@ async fn the_password_never_appears_in_logs_or_debug_output() {
         .tls_mode(TlsMode::Required)
         .build()
         .expect("config");
-    let error = binlog_signals::connect(wrong).await.err().expect("refused");
+    let error = binlog_signals::connect(wrong).await.expect_err("refused");
     assert!(!format!("{error:?}").contains(PASSWORD));
     let logs = String::from_utf8_lossy(&logs().lock().unwrap_or_else(|e| e.into_inner())).into_owned();
     assert!(logs.contains("connecting"), "the capture works: {logs}");

@@ -78,7 +78,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             events += 1;
             for row in event.rows() {
                 let id = row.values().get("id").map(|v| v.to_string());
-                assert_eq!(id, Some(expected.to_string()), "rows arrive complete and in order");
+                assert_eq!(
+                    id,
+                    Some(expected.to_string()),
+                    "rows arrive complete and in order"
+                );
                 expected += 1;
                 rows += 1;
             }
@@ -94,8 +98,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
     let elapsed = started.elapsed();
     assert_eq!(rows, ROWS, "every row arrived");
-    println!("rows: {rows} in {events} rows events ({retained} retained), binlog bytes: {}", end - position);
-    println!("channel capacity: {capacity}, elapsed: {:.1} s", elapsed.as_secs_f64());
+    println!(
+        "rows: {rows} in {events} rows events ({retained} retained), binlog bytes: {}",
+        end - position
+    );
+    println!(
+        "channel capacity: {capacity}, elapsed: {:.1} s",
+        elapsed.as_secs_f64()
+    );
     println!(
         "peak RSS (VmHWM): {} KiB before streaming, {} KiB after; VmRSS now {} KiB",
         baseline,

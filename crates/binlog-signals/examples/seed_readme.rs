@@ -13,7 +13,10 @@ use binlog_signals::{RowsEvent, Start};
 use futures::{Stream, StreamExt};
 
 /// The seed's handler: `def handler(table, rows, meta)`.
-async fn print_rows(signal: &str, mut stream: impl Stream<Item = Result<RowsEvent, binlog_signals::Error>> + Unpin) {
+async fn print_rows(
+    signal: &str,
+    mut stream: impl Stream<Item = Result<RowsEvent, binlog_signals::Error>> + Unpin,
+) {
     while let Some(event) = stream.next().await {
         match event {
             Ok(event) => {
@@ -63,6 +66,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         print_rows("rows_deleted", deleted),
     );
     let stopped = driver.await??;
-    println!("end of the binlog at {stopped} (last position signal: {:?})", last.await?);
+    println!(
+        "end of the binlog at {stopped} (last position signal: {:?})",
+        last.await?
+    );
     Ok(())
 }

@@ -76,8 +76,8 @@
 //! [`Stream`]: futures::Stream
 
 mod client;
-mod driver;
 pub mod config;
+mod driver;
 mod error;
 pub mod filter;
 mod hub;
@@ -88,8 +88,8 @@ mod tls;
 mod wire;
 
 pub use client::Client;
-pub use driver::{Driver, connect};
 pub use config::{Config, ConfigBuilder, ConfigError, LagPolicy, Start, TlsMode, TlsOptions};
+pub use driver::{Driver, connect};
 pub use error::{Error, ServerError};
 pub use filter::{TableFilter, TablePattern};
 pub use item::{BinlogEvent, BinlogPosition, Columns, Image, NameSource, Row, RowAction, RowsEvent};

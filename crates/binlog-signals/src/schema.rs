@@ -38,13 +38,16 @@ struct Definition {
     unsigned: Vec<bool>,
 }
 
+/// `(schema, table)`.
+type TableName = (Box<str>, Box<str>);
+
 /// Resolves column names for table maps; see the [module docs](self).
 pub(crate) struct Schemas {
     config: Arc<Config>,
     tls: Option<TlsConnector>,
     sql: Option<SqlConnection>,
     /// `information_schema` answers by (schema, table); `None` for a table it does not know.
-    definitions: HashMap<(Box<str>, Box<str>), Option<Arc<Definition>>>,
+    definitions: HashMap<TableName, Option<Arc<Definition>>>,
     /// The last resolution per table id, reused while the TABLE_MAP stays the same.
     by_table_id: HashMap<u64, (Arc<TableMap>, Resolved)>,
 }
@@ -242,7 +245,10 @@ pub(crate) fn is_ddl(sql: &[u8]) -> bool {
         .next()
         .unwrap_or("")
         .to_ascii_uppercase();
-    matches!(first.as_str(), "ALTER" | "CREATE" | "DROP" | "RENAME" | "TRUNCATE")
+    matches!(
+        first.as_str(),
+        "ALTER" | "CREATE" | "DROP" | "RENAME" | "TRUNCATE"
+    )
 }
 
 /// The statement after leading whitespace and `/* ... */` comments (the server writes
@@ -276,7 +282,14 @@ mod tests {
         ] {
             assert!(is_ddl(ddl.as_bytes()), "{ddl}");
         }
-        for other in ["BEGIN", "COMMIT", "INSERT INTO t VALUES (1)", "SAVEPOINT a", "", "/* x"] {
+        for other in [
+            "BEGIN",
+            "COMMIT",
+            "INSERT INTO t VALUES (1)",
+            "SAVEPOINT a",
+            "",
+            "/* x",
+        ] {
             assert!(!is_ddl(other.as_bytes()), "{other}");
         }
     }
@@ -285,6 +298,9 @@ mod tests {
     fn names_are_hex_literals() {
         assert_eq!(hex_literal("a'b"), "CONVERT(X'612762' USING utf8mb4)");
         let sql = definition_query("db", "t");
-        assert!(sql.contains("TABLE_SCHEMA = CONVERT(X'6462' USING utf8mb4)"), "{sql}");
+        assert!(
+            sql.contains("TABLE_SCHEMA = CONVERT(X'6462' USING utf8mb4)"),
+            "{sql}"
+        );
     }
 }

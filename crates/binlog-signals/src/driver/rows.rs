@@ -21,7 +21,12 @@ pub(crate) fn action(kind: RowsKind) -> RowAction {
 /// Builds the item. Byte payloads share `raw` (the event as received) or the decompressed
 /// rows instead of being copied. A row that fails to decode fails the whole event: a partial
 /// event would be silent loss.
-pub(crate) fn build(rows: &ProtoRows<'_>, raw: &Bytes, meta: Meta, resolved: &Resolved) -> Result<RowsEvent, Error> {
+pub(crate) fn build(
+    rows: &ProtoRows<'_>,
+    raw: &Bytes,
+    meta: Meta,
+    resolved: &Resolved,
+) -> Result<RowsEvent, Error> {
     let backing = rows.decompressed().unwrap_or(raw);
     let table = rows.table();
     let action = meta.action;

@@ -85,7 +85,9 @@ impl SessionLoop {
             Ok(stop) => {
                 match stop {
                     Stop::Shutdown => tracing::info!(%position, "shutdown requested; streams ended"),
-                    Stop::EndOfBinlog => tracing::info!(%position, "end of the binlog reached (non-blocking mode)"),
+                    Stop::EndOfBinlog => {
+                        tracing::info!(%position, "end of the binlog reached (non-blocking mode)")
+                    }
                 }
                 replication.close().await;
                 self.hubs.close(None);

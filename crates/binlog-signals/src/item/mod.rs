@@ -128,7 +128,9 @@ pub(crate) struct BinlogEventInner {
 
 impl BinlogEvent {
     pub(crate) fn from_inner(inner: BinlogEventInner) -> Self {
-        BinlogEvent { inner: Arc::new(inner) }
+        BinlogEvent {
+            inner: Arc::new(inner),
+        }
     }
 
     #[cfg(test)]

@@ -240,13 +240,8 @@ impl Row {
             after.values.iter().enumerate().filter_map(move |(index, value)| {
                 let after_value = value.as_ref()?;
                 let before_value = before.and_then(|b| b.get_index(index));
-                (before_value != Some(after_value)).then(|| {
-                    (
-                        self.columns.name(index).unwrap_or("?"),
-                        before_value,
-                        after_value,
-                    )
-                })
+                (before_value != Some(after_value))
+                    .then(|| (self.columns.name(index).unwrap_or("?"), before_value, after_value))
             })
         })
     }

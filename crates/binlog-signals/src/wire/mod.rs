@@ -69,7 +69,9 @@ pub(crate) fn connect_options(config: &Config) -> Result<ConnectOptions, Error> 
             reason,
         };
         let pem = std::fs::read(path).map_err(|e| setup(e.to_string()))?;
-        options = options.server_public_key_pem(&pem).map_err(|e| setup(e.to_string()))?;
+        options = options
+            .server_public_key_pem(&pem)
+            .map_err(|e| setup(e.to_string()))?;
     }
     // Only RSA-encrypted password exchanges use the seed.
     options.random_oaep_seed().map_err(Error::from)
@@ -95,14 +97,12 @@ pub(crate) async fn with_connect_timeout<T>(
     future: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
     let after = config.connect_timeout();
-    tokio::time::timeout(after, future)
-        .await
-        .unwrap_or_else(|_| {
-            Err(Error::ConnectTimeout {
-                addr: address(config),
-                after,
-            })
+    tokio::time::timeout(after, future).await.unwrap_or_else(|_| {
+        Err(Error::ConnectTimeout {
+            addr: address(config),
+            after,
         })
+    })
 }
 
 /// The socket during the handshake: plain until upgraded.
@@ -235,11 +235,15 @@ pub(crate) fn login_error(config: &Config, error: binlog_proto::Error) -> Error 
             user: config.user().to_owned(),
             source,
         },
-        binlog_proto::Error::Server(source) if source.code == ER_SPECIFIC_ACCESS_DENIED => Error::ReplicationDenied {
-            during: "a replica setup query (SHOW MASTER STATUS / SHOW BINARY LOGS)",
-            source,
-        },
-        binlog_proto::Error::ReplicationDenied { during, source } => Error::ReplicationDenied { during, source },
+        binlog_proto::Error::Server(source) if source.code == ER_SPECIFIC_ACCESS_DENIED => {
+            Error::ReplicationDenied {
+                during: "a replica setup query (SHOW MASTER STATUS / SHOW BINARY LOGS)",
+                source,
+            }
+        }
+        binlog_proto::Error::ReplicationDenied { during, source } => {
+            Error::ReplicationDenied { during, source }
+        }
         binlog_proto::Error::ServerConfig {
             setting,
             value,
@@ -391,7 +395,9 @@ impl Replication {
 /// A proto error after login: privilege and setting errors keep their variants.
 fn login_error_unchecked(error: binlog_proto::Error) -> Error {
     match error {
-        binlog_proto::Error::ReplicationDenied { during, source } => Error::ReplicationDenied { during, source },
+        binlog_proto::Error::ReplicationDenied { during, source } => {
+            Error::ReplicationDenied { during, source }
+        }
         other => Error::from(other),
     }
 }
