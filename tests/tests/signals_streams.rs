@@ -336,3 +336,47 @@ async fn blocking_mode_follows_new_rows_until_shutdown() {
     }
     assert_eq!(last, stopped.position());
 }
+
+/// Non-blocking mode: at the end of the binlog every stream ends (no error) and the driver
+/// returns the position it reached, at least the end at connect time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_blocking_mode_ends_the_streams_at_the_end_of_the_binlog() {
+    let server = Server::shared();
+    let db = server.fresh_database("nonblock");
+    server.exec(&format!(
+        "CREATE TABLE `{db}`.t (id INT PRIMARY KEY); INSERT INTO `{db}`.t VALUES (1)"
+    ));
+    let (file, end) = server.master_status();
+    let config = common::builder(server, Start::Oldest)
+        .blocking(false)
+        .read_timeout(None)
+        .build()
+        .expect("config");
+    let (client, driver) = binlog_signals::connect(config).await.expect("connect");
+    let mut inserted = client.rows_inserted().table(format!("{db}.t").as_str());
+    let mut events = client.binlog_events();
+    let driver = tokio::spawn(driver);
+    let first = inserted.next().await.expect("the insert").expect("ok");
+    assert_eq!(first.rows().len(), 1);
+    assert!(
+        inserted.next().await.is_none(),
+        "the stream ends, without an error"
+    );
+    let mut count = 0;
+    while let Some(event) = events.next().await {
+        event.expect("no error item");
+        count += 1;
+    }
+    assert!(count > 3, "{count} events from the oldest binlog on");
+    let stopped = driver.await.expect("task").expect("driver");
+    assert!(
+        stopped.file() > file.as_str() || (stopped.file() == file && stopped.position() >= end),
+        "{stopped} before {file}:{end}"
+    );
+    // A stream created after the end says the driver has stopped.
+    let late = client.rows_inserted().next().await;
+    assert!(
+        matches!(late, Some(Err(binlog_signals::Error::Shutdown))),
+        "{late:?}"
+    );
+}
