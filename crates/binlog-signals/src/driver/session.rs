@@ -133,6 +133,27 @@ impl SessionLoop {
 
     async fn on_event(&mut self, raw: Bytes) -> Result<(), Error> {
         let decoded = self.decoder.decode(&raw)?;
+        let Event::TransactionPayload(payload) = &decoded.event else {
+            return self.on_decoded(&decoded, &raw).await;
+        };
+        // MySQL 8.0.20+ with binlog_transaction_compression: the transaction's events are
+        // inside. They carry no position (log_pos 0): they all get the payload's end.
+        self.on_decoded(&decoded, &raw).await?;
+        let mut decoder = std::mem::take(&mut self.decoder);
+        let result = async {
+            for inner in payload.events(&mut decoder) {
+                self.on_decoded(&inner?, &raw).await?;
+            }
+            Ok(())
+        }
+        .await;
+        self.decoder = decoder;
+        result
+    }
+
+    /// Handles one decoded event; `raw` is the event as received (for events inside a
+    /// TRANSACTION_PAYLOAD, the payload event).
+    async fn on_decoded(&mut self, decoded: &DecodedEvent<'_>, raw: &Bytes) -> Result<(), Error> {
         let header = decoded.header;
         if matches!(decoded.event, Event::Heartbeat(_)) {
             // Not a binlog event: the server's "still here" on an idle stream.
@@ -160,7 +181,7 @@ impl SessionLoop {
         let ends_transaction = ends_transaction(&decoded.event);
         self.seq = self.seq.saturating_add(1);
         let seq = self.seq;
-        self.publish(seq, &decoded, &raw).await?;
+        self.publish(seq, decoded, raw).await?;
         if ends_transaction {
             let boundary = Boundary {
                 seq,

@@ -191,7 +191,8 @@ impl BinlogEvent {
         self.inner.query.as_deref()
     }
 
-    /// The whole event as received: header, body and checksum, if any.
+    /// The whole event as received: header, body and checksum, if any. For an event inside a
+    /// MySQL TRANSACTION_PAYLOAD (compressed transaction), the payload event that carried it.
     pub fn raw(&self) -> &Bytes {
         &self.inner.raw
     }
