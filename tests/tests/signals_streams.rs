@@ -322,11 +322,12 @@ async fn blocking_mode_follows_new_rows_until_shutdown() {
         serde_json::to_value(event.rows()).expect("json"),
         json!([{"values": {"id": 5, "v": "five"}, "keys": {"id": 5}}])
     );
-    let (file, end) = server.master_status();
+    let (file, _) = server.master_status();
     client.shutdown();
     let stopped = driver.await.expect("task").expect("driver");
+    // Other tests write concurrently, so the driver may have read on past our row.
     assert_eq!(stopped.file(), file);
-    assert!(stopped.position() >= event.position().position() && stopped.position() <= end);
+    assert!(stopped.position() >= event.position().position());
     assert!(inserted.next().await.is_none(), "the stream ends after shutdown");
     let mut last = 0;
     while let Some(position) = positions.next().await {
