@@ -381,3 +381,35 @@ async fn non_blocking_mode_ends_the_streams_at_the_end_of_the_binlog() {
         "{late:?}"
     );
 }
+
+/// Dropping every client handle does not cut off the streams that are left; once the last one
+/// is dropped too, the driver stops (at the next event or heartbeat) and returns its position.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_client_and_its_last_stream_stops_the_driver() {
+    let server = Server::shared();
+    let db = server.fresh_database("orphan");
+    server.exec(&format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY)"));
+    let config = common::builder(server, Start::End)
+        .include(format!("{db}.*").as_str())
+        .heartbeat(Some(Duration::from_secs(1)))
+        .read_timeout(Some(Duration::from_secs(10)))
+        .build()
+        .expect("config");
+    let (client, driver) = binlog_signals::connect(config).await.expect("connect");
+    let mut inserted = client.rows_inserted();
+    let driver = tokio::spawn(driver);
+    drop(client);
+    server.exec(&format!("INSERT INTO `{db}`.t VALUES (9)"));
+    let event = inserted.next().await.expect("still served").expect("ok");
+    assert_eq!(
+        event.rows()[0].values().get("id").map(|v| v.to_string()),
+        Some("9".to_owned())
+    );
+    drop(inserted);
+    let stopped = tokio::time::timeout(Duration::from_secs(60), driver)
+        .await
+        .expect("the driver stops")
+        .expect("task")
+        .expect("driver");
+    assert!(stopped.position() >= event.position().position());
+}

@@ -32,6 +32,18 @@ use crate::streams::{BinlogEvents, BinlogPositions, RowsDeleted, RowsInserted, R
 pub struct Client {
     registries: Arc<Registries>,
     shutdown: Arc<Shutdown>,
+    /// Shared by the clones; when the last one is dropped, the driver is told.
+    _handle: Arc<Handle>,
+}
+
+/// Dropped with the last [`Client`] clone.
+#[derive(Debug)]
+struct Handle(Arc<Shutdown>);
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.0.clients_dropped();
+    }
 }
 
 #[derive(Debug)]
@@ -72,6 +84,10 @@ impl Client {
     /// Asks the driver to stop: it finishes the event in flight, closes the connection, ends
     /// every stream (after the items they buffered) and returns the position reached. Returns
     /// at once; await the driver to know when it is done. Calling it again does nothing.
+    ///
+    /// Dropping every clone of the client also stops the driver, once no stream is left:
+    /// streams created before keep receiving events until they are dropped too (the driver
+    /// notices at the next event or heartbeat).
     pub fn shutdown(&self) {
         self.shutdown.request();
     }
@@ -97,6 +113,16 @@ pub(crate) struct Hubs {
 }
 
 impl Hubs {
+    /// Whether any stream exists (taking items, or waiting to be picked up).
+    pub(crate) fn has_subscribers(&self) -> bool {
+        self.tracker.tracked() > 0
+            || self.rows_inserted.has_pending()
+            || self.rows_updated.has_pending()
+            || self.rows_deleted.has_pending()
+            || self.binlog_events.has_pending()
+            || self.binlog_positions.has_pending()
+    }
+
     /// Ends every stream: cleanly (`None`) or with `error`.
     pub(crate) fn close(self, error: Option<Error>) {
         self.rows_inserted.close(error.clone());
@@ -110,6 +136,7 @@ impl Hubs {
 /// A client handle and the hubs its streams are fed from.
 pub(crate) fn channels(capacity: usize, policy: LagPolicy) -> (Client, Hubs) {
     let tracker = Tracker::new();
+    let shutdown = Arc::new(Shutdown::default());
     let (rows_inserted, inserted) = Hub::new(capacity, policy, tracker.clone());
     let (rows_updated, updated) = Hub::new(capacity, policy, tracker.clone());
     let (rows_deleted, deleted) = Hub::new(capacity, policy, tracker.clone());
@@ -123,7 +150,8 @@ pub(crate) fn channels(capacity: usize, policy: LagPolicy) -> (Client, Hubs) {
             binlog_events: events,
             binlog_positions: positions,
         }),
-        shutdown: Arc::default(),
+        shutdown: Arc::clone(&shutdown),
+        _handle: Arc::new(Handle(shutdown)),
     };
     let hubs = Hubs {
         rows_inserted,

@@ -128,10 +128,21 @@ impl fmt::Debug for Driver {
 #[derive(Debug, Default)]
 pub(crate) struct Shutdown {
     requested: AtomicBool,
+    /// Every client handle was dropped: stop once no stream is left either.
+    orphaned: AtomicBool,
     notify: Notify,
 }
 
 impl Shutdown {
+    pub(crate) fn clients_dropped(&self) {
+        self.orphaned.store(true, Ordering::Release);
+        self.notify.notify_waiters();
+    }
+
+    pub(crate) fn is_orphaned(&self) -> bool {
+        self.orphaned.load(Ordering::Acquire)
+    }
+
     pub(crate) fn request(&self) {
         self.requested.store(true, Ordering::Release);
         self.notify.notify_waiters();
@@ -141,11 +152,12 @@ impl Shutdown {
         self.requested.load(Ordering::Acquire)
     }
 
-    /// Resolves once shutdown was requested.
-    pub(crate) async fn requested(&self) {
+    /// Resolves once shutdown was requested, or (when `orphan` is set) once every client
+    /// handle is dropped.
+    pub(crate) async fn requested(&self, orphan: bool) {
         loop {
             let notified = self.notify.notified();
-            if self.is_requested() {
+            if self.is_requested() || (orphan && self.is_orphaned()) {
                 return;
             }
             notified.await;

@@ -27,6 +27,8 @@ enum Stop {
     Shutdown,
     /// Non-blocking mode reached the end of the binlog.
     EndOfBinlog,
+    /// Every client handle and every stream was dropped.
+    Orphaned,
 }
 
 pub(crate) struct SessionLoop {
@@ -88,6 +90,7 @@ impl SessionLoop {
                     Stop::EndOfBinlog => {
                         tracing::info!(%position, "end of the binlog reached (non-blocking mode)")
                     }
+                    Stop::Orphaned => tracing::info!(%position, "every client handle and stream was dropped"),
                 }
                 replication.close().await;
                 self.hubs.close(None);
@@ -109,9 +112,18 @@ impl SessionLoop {
         let server_id = self.config.server_id();
         let shutdown = Arc::clone(&self.shutdown);
         loop {
+            if shutdown.is_requested() {
+                return Ok(Stop::Shutdown);
+            }
+            // Without client handles the driver serves the streams that are left, and stops
+            // with the last one.
+            let orphaned = shutdown.is_orphaned();
+            if orphaned && !self.hubs.has_subscribers() {
+                return Ok(Stop::Orphaned);
+            }
             let next = tokio::select! {
                 biased;
-                () = shutdown.requested() => return Ok(Stop::Shutdown),
+                () = shutdown.requested(!orphaned) => continue,
                 next = replication.next_event(server_id) => next?,
             };
             let Some(raw) = next else {
@@ -122,7 +134,7 @@ impl SessionLoop {
             let saved = (Arc::clone(&self.file), self.position);
             tokio::select! {
                 biased;
-                () = shutdown.requested() => {
+                () = shutdown.requested(false) => {
                     (self.file, self.position) = saved;
                     return Ok(Stop::Shutdown);
                 }
