@@ -237,3 +237,18 @@ async fn a_server_id_already_in_use_is_reported() {
     second.shutdown();
     second_driver.await.expect("task").expect("second driver");
 }
+
+/// The harness server has no TLS: `required` refuses to go on in plain text, `preferred` (the
+/// default, used by every other test here) falls back to it.
+#[tokio::test]
+async fn required_tls_against_a_server_without_tls_is_refused() {
+    let server = Server::shared();
+    let config = builder(server, Start::End)
+        .tls_mode(binlog_signals::TlsMode::Required)
+        .build()
+        .expect("config");
+    match connect_error(config).await {
+        Error::TlsUnavailable { mode } => assert_eq!(mode, binlog_signals::TlsMode::Required),
+        other => panic!("expected TlsUnavailable, got {other:?}"),
+    }
+}
