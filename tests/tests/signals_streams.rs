@@ -335,7 +335,9 @@ async fn blocking_mode_follows_new_rows_until_shutdown() {
         assert!(position.position() > last);
         last = position.position();
     }
-    assert_eq!(last, stopped.position());
+    // The driver returns the end of the last complete transaction: at most the last position
+    // published (more when another test's transaction was cut off by the shutdown).
+    assert!(stopped.position() <= last, "{stopped} after {last}");
 }
 
 /// Non-blocking mode: at the end of the binlog every stream ends (no error) and the driver

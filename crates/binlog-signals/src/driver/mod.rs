@@ -101,9 +101,13 @@ fn start_position(start: &Start) -> StartPosition {
 /// streams. Spawn it (`tokio::spawn(driver)`) or await it next to your consumers.
 ///
 /// It resolves when [`Client::shutdown`] is called (after the event in flight), when a
-/// non-blocking stream reaches the end of the binlog, or with the error that ended the
-/// connection. On success it returns the position after the last event it published
-/// completely: the place to resume from. Every stream ends then: cleanly, or with the error
+/// non-blocking stream reaches the end of the binlog, when every client handle and stream was
+/// dropped, or with the error that ended the connection. On success it returns the position
+/// after the last complete transaction it published: the place to resume from
+/// ([`Start::Position`]). A binlog position inside a transaction is no place to resume (the
+/// transaction's TABLE_MAP events would be missing), so when the driver stops in the middle
+/// of one, the events of that transaction already delivered are delivered again after
+/// resuming: at least once, never lost. Every stream ends then: cleanly, or with the error
 /// after its buffered items. Dropping the driver ends the streams with [`Error::Shutdown`].
 #[must_use = "the driver does nothing unless polled or spawned"]
 pub struct Driver {

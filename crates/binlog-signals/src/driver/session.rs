@@ -45,6 +45,12 @@ pub(crate) struct SessionLoop {
     published: Option<BinlogPosition>,
     /// The GTID of the transaction being read.
     gtid: Option<Arc<str>>,
+    /// Inside a transaction (after its GTID or `BEGIN`, before its end).
+    in_transaction: bool,
+    /// The position after the last event published outside a transaction (a transaction's
+    /// end, a rotation, ...): where a new connection can resume without starting inside a
+    /// transaction, whose TABLE_MAP events it would miss.
+    resume: BinlogPosition,
     /// Sequence number of the last event published (one per event, on every hub).
     seq: u64,
     boundaries: Boundaries,
@@ -71,18 +77,21 @@ impl SessionLoop {
             position: start.position(),
             published: None,
             gtid: None,
+            in_transaction: false,
+            resume: start,
             seq: 0,
             boundaries: Boundaries::default(),
         }
     }
 
     /// Runs until shutdown, the end of the binlog (non-blocking mode) or an error; ends every
-    /// stream accordingly and returns the position after the last event fully published.
+    /// stream accordingly and returns the position after the last complete transaction
+    /// published (see [`Driver`](super::Driver)).
     pub(crate) async fn run(mut self, mut replication: Replication) -> Result<BinlogPosition, Error> {
         let outcome = self.stream(&mut replication).await;
         // Issue 6 (reconnect): on a connection error, reopen from
         // `self.boundaries.committed()` with backoff instead of ending here.
-        let position = self.position();
+        let position = self.resume.clone();
         match outcome {
             Ok(stop) => {
                 match stop {
@@ -191,9 +200,18 @@ impl SessionLoop {
             self.schemas.invalidate();
         }
         let ends_transaction = ends_transaction(&decoded.event);
+        if begins_transaction(&decoded.event) {
+            self.in_transaction = true;
+        }
         self.seq = self.seq.saturating_add(1);
         let seq = self.seq;
         self.publish(seq, decoded, raw).await?;
+        if ends_transaction {
+            self.in_transaction = false;
+        }
+        if !self.in_transaction {
+            self.resume = self.position();
+        }
         if ends_transaction {
             let boundary = Boundary {
                 seq,
@@ -254,6 +272,18 @@ impl SessionLoop {
             self.published = Some(position);
         }
         Ok(())
+    }
+}
+
+/// Events that open a transaction: its GTID event, or `BEGIN` when there is none.
+fn begins_transaction(event: &Event<'_>) -> bool {
+    match event {
+        Event::MariadbGtid(_) | Event::Gtid(_) => true,
+        Event::Query(query) => {
+            let sql = String::from_utf8_lossy(&query.sql);
+            sql.trim_start().to_ascii_uppercase().starts_with("BEGIN")
+        }
+        _ => false,
     }
 }
 
