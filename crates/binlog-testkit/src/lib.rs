@@ -22,6 +22,7 @@
 //! ```
 
 mod locate;
+pub mod proxy;
 pub mod reaper;
 mod sql;
 
@@ -33,6 +34,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub use locate::{Binaries, INSTALL_HINT};
+pub use proxy::{Proxy, ProxyStats};
 pub use sql::Row;
 
 /// User name of the replication account the harness creates.
