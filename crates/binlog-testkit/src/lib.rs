@@ -25,6 +25,7 @@ mod locate;
 pub mod proxy;
 pub mod reaper;
 mod sql;
+pub mod writer;
 
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
