@@ -22,6 +22,7 @@
 //! ```
 
 mod locate;
+pub mod process;
 pub mod proxy;
 pub mod reaper;
 mod sql;
