@@ -13,6 +13,13 @@
 //! When no server can be started, [`Server::shared`] panics with the install command: a
 //! server-backed test never passes silently.
 //!
+//! For fault tests: [`Proxy`] sits between the code under test and the server and breaks the
+//! connection on command (cut, blackhole, pause, refuse); [`writer::TxWriter`] commits
+//! numbered multi-statement transactions whose committed set is exactly known, across server
+//! crashes; [`process::ChildProcess`] runs a consumer in a child process (usually this test
+//! binary, re-executed with [`process::reexec_test`]) that the test can `SIGKILL` and start
+//! again.
+//!
 //! ```no_run
 //! let server = binlog_testkit::Server::shared();
 //! let db = server.fresh_database("doc");
