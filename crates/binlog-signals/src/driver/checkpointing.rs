@@ -25,6 +25,10 @@ use crate::error::Error;
 /// How often the checkpoint is saved when not configured (the seed's 2 seconds).
 pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(2);
 
+/// While the stream is idle and subscribers still hold items, how often consumption is
+/// checked for a save.
+const IDLE_RECHECK: Duration = Duration::from_millis(20);
+
 /// Where replication mode keeps its checkpoint, and how often it saves it.
 ///
 /// ```
@@ -205,9 +209,20 @@ impl Checkpointer {
         self.states.push_back((seq, state.cloned()));
     }
 
-    /// Resolves when a save is due.
-    pub(crate) async fn due(&self) {
-        tokio::time::sleep_until(self.next_save).await;
+    /// Resolves when a save is due and there may be something to save: a boundary not saved
+    /// yet, or boundaries still waiting for subscribers (checked again at most every
+    /// [`IDLE_RECHECK`], so a zero interval does not spin); never otherwise.
+    pub(crate) async fn due(&self, committed: Option<&Boundary>, waiting: bool) {
+        let unsaved = committed.is_some_and(|b| {
+            self.saved.as_ref().is_none_or(|(file, pos)| **file != *b.position.file() || *pos != b.position.position())
+        });
+        if unsaved {
+            tokio::time::sleep_until(self.next_save).await;
+        } else if waiting {
+            tokio::time::sleep_until(self.next_save.max(Instant::now() + IDLE_RECHECK)).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
     }
 
     pub(crate) fn is_due(&self) -> bool {

@@ -275,7 +275,7 @@ impl SessionLoop {
             let next = tokio::select! {
                 biased;
                 () = shutdown.requested(!orphaned) => continue,
-                () = checkpoint_due(self.checkpointer.as_ref()) => {
+                () = checkpoint_due(self.checkpointer.as_ref(), &self.boundaries) => {
                     self.checkpoint().await?;
                     continue;
                 }
@@ -442,9 +442,9 @@ impl SessionLoop {
 }
 
 /// Resolves when a checkpoint save is due; never without checkpoints.
-async fn checkpoint_due(checkpointer: Option<&Checkpointer>) {
+async fn checkpoint_due(checkpointer: Option<&Checkpointer>, boundaries: &Boundaries) {
     match checkpointer {
-        Some(checkpointer) => checkpointer.due().await,
+        Some(checkpointer) => checkpointer.due(boundaries.committed(), boundaries.pending() > 0).await,
         None => std::future::pending().await,
     }
 }
