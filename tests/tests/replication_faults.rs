@@ -58,10 +58,8 @@ fn parse_run(lines: &[String]) -> Run {
                 let payload = field().trim_matches(|c| c == '\'' || c == '"').to_owned();
                 run.rows.push(ExpectedRow { id, tx, seq, payload });
             }
-            Some("DONE") => {
-                run.done = true;
-                run.reconnects = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
-            }
+            Some("DONE") => run.done = true,
+            Some("RECONNECTS") => run.reconnects = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0),
             // READY, and the test harness's own lines ("running 1 test", ...).
             _ => {}
         }
@@ -277,8 +275,13 @@ fn consumer_child() {
         let mut rows = client.rows_inserted().table(env(ENV_TABLE).as_str());
         let driver = tokio::spawn(driver);
         println!("READY");
+        let mut reconnects = 0;
         'stream: while let Some(event) = rows.next().await {
             let event = event.unwrap_or_else(|e| panic!("stream error: {e}"));
+            if client.reconnects() != reconnects {
+                reconnects = client.reconnects();
+                println!("RECONNECTS {reconnects}");
+            }
             for row in event.rows() {
                 let values = row.values();
                 let get = |name| values.get(name).map(|v| v.to_string()).expect("column");
@@ -293,7 +296,8 @@ fn consumer_child() {
         let _ = futures::poll!(rows.next());
         client.shutdown();
         driver.await.expect("driver task").expect("driver");
-        println!("DONE {}", client.reconnects());
+        println!("RECONNECTS {}", client.reconnects());
+        println!("DONE");
     });
 }
 

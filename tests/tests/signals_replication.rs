@@ -254,3 +254,34 @@ async fn a_half_open_connection_is_detected_within_two_heartbeats_and_recovered(
     proxy.cut();
     stop(client, driver).await;
 }
+
+/// A blocking stream started by GTID survives a binlog rotation and a server restart (which
+/// ends the dump with an EOF packet, then refuses connections for a while): the driver
+/// reconnects by GTID (`@slave_connect_state`) and delivers every row once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gtid_stream_survives_rotation_and_a_server_restart() {
+    let mut server = Server::builder().start().expect("private server");
+    let db = server.fresh_database("restart");
+    server.exec(&format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY)"));
+    server.exec(&format!("INSERT INTO `{db}`.t VALUES (1)"));
+    let pos = server.query_value("SELECT @@gtid_binlog_pos").expect("gtid_binlog_pos");
+    let list: binlog_signals::gtid::MariadbGtidList = pos.parse().expect("gtid list");
+    let config = builder(&server, Start::MariadbGtid(list))
+        .reconnect(Reconnect::new().initial_delay(Duration::from_millis(50)).max_attempts(Some(100)))
+        .build()
+        .expect("config");
+    let (client, driver) = binlog_signals::connect(config).await.expect("connect");
+    let mut rows = client.rows_inserted().table(format!("{db}.t").as_str());
+    let driver = tokio::spawn(driver);
+    server.exec(&format!("INSERT INTO `{db}`.t VALUES (2)"));
+    assert_eq!(next_ids(&mut rows, 1).await, [2], "the row before the start is not delivered");
+    server.exec("FLUSH BINARY LOGS");
+    server.exec(&format!("INSERT INTO `{db}`.t VALUES (3)"));
+    assert_eq!(next_ids(&mut rows, 1).await, [3]);
+    assert_eq!(client.reconnects(), 0, "a rotation is no reconnect");
+    server.restart().expect("restart");
+    server.exec(&format!("INSERT INTO `{db}`.t VALUES (4)"));
+    assert_eq!(next_ids(&mut rows, 1).await, [4]);
+    assert_eq!(client.reconnects(), 1);
+    stop(client, driver).await;
+}

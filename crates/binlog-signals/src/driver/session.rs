@@ -282,6 +282,15 @@ impl SessionLoop {
                 next = replication.next_event(server_id) => next?,
             };
             let Some(raw) = next else {
+                if self.config.blocking() {
+                    // A blocking dump never ends by itself: the server ended it (MariaDB sends
+                    // EOF when it shuts down or the dump thread is killed; `sql_repl.cc`,
+                    // `mysql_binlog_send`). A lost connection, to be reopened.
+                    return Err(Error::from(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionAborted,
+                        "the server ended the binlog dump (shutdown or killed dump thread)",
+                    )));
+                }
                 return Ok(Stop::EndOfBinlog);
             };
             // The connection works: a later loss starts a fresh series of attempts.
