@@ -134,7 +134,7 @@ pub async fn start_replication(config: Config, checkpoints: Checkpoints) -> Resu
 
 
 /// Where a checkpoint resumes: by GTID when it has a state, else by file and position.
-fn resume_start(checkpoint: &Checkpoint) -> Start {
+pub(super) fn resume_start(checkpoint: &Checkpoint) -> Start {
     match &checkpoint.gtid {
         Some(GtidState::Mariadb(list)) if !list.is_empty() => Start::MariadbGtid(list.clone()),
         Some(GtidState::Mysql(set)) if !set.is_empty() => Start::MysqlGtid(set.clone()),
