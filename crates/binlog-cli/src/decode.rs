@@ -68,7 +68,7 @@ fn describe(err: &FileError) -> String {
     match err {
         FileError::Open(e) => format!("cannot read: {e}"),
         FileError::Corrupt { offset, source } => {
-            format!("corrupt or truncated at offset {offset}: {source}")
+            format!("decoding stopped at offset {offset}: {source}")
         }
         FileError::Output(e) => e.to_string(),
     }
