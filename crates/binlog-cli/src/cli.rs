@@ -93,7 +93,8 @@ pub(crate) struct TailArgs {
     #[command(flatten)]
     pub(crate) tables: TableArgs,
 
-    /// Output format.
+    /// How to print row changes: `json` (one object per line, the stable format) or `text`
+    /// (for reading).
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub(crate) format: Format,
 }
@@ -104,7 +105,8 @@ pub(crate) struct DecodeArgs {
     #[arg(value_name = "FILE", required = true)]
     pub(crate) files: Vec<PathBuf>,
 
-    /// Output format.
+    /// How to print row changes: `json` (one object per line, the stable format) or `text`
+    /// (for reading).
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub(crate) format: Format,
 
@@ -119,7 +121,8 @@ pub(crate) struct DecodeArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct DemoArgs {
-    /// Output format.
+    /// How to print row changes: `text` (for reading) or `json` (one object per line, the
+    /// stable format).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
 }
