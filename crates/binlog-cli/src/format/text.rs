@@ -62,9 +62,12 @@ fn write_image<I: Image + ?Sized>(out: &mut Vec<u8>, table: &TableMap, image: &I
             }
         }
         match value {
-            Value::String(s) if s.text().is_some() => {
-                let _ = write!(out, "'{}'", s.to_string().replace('\'', "\\'"));
-            }
+            Value::String(s) => match s.text() {
+                Some(text) => write_quoted(out, &text),
+                None => {
+                    let _ = write!(out, "{s}");
+                }
+            },
             // Quoted like `mysqlbinlog -v` quotes them.
             Value::Enum(_)
             | Value::Set(_)
@@ -80,4 +83,27 @@ fn write_image<I: Image + ?Sized>(out: &mut Vec<u8>, table: &TableMap, image: &I
         }
     });
     out.push(b'\n');
+}
+
+/// `'text'` with `\\`, `'` and control characters escaped, so that one image stays one line.
+fn write_quoted(out: &mut Vec<u8>, text: &str) {
+    use std::io::Write as _;
+    out.push(b'\'');
+    for ch in text.chars() {
+        match ch {
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\'' => out.extend_from_slice(b"\\'"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            c => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out.push(b'\'');
 }
