@@ -139,7 +139,10 @@ mod tests {
 
     #[test]
     fn tables_accepts_repeats_and_commas() {
-        let cli = Cli::try_parse_from(["binlog", "decode", "--tables", "a.b,c", "--tables", "d", "f1", "f2"]).unwrap();
+        let cli = Cli::try_parse_from([
+            "binlog", "decode", "--tables", "a.b,c", "--tables", "d", "f1", "f2",
+        ])
+        .unwrap();
         let Command::Decode(args) = cli.command else {
             panic!("not decode")
         };
@@ -149,6 +152,8 @@ mod tests {
 
     #[test]
     fn from_and_gtid_conflict() {
-        assert!(Cli::try_parse_from(["binlog", "tail", "mysql://x", "--from", "f:4", "--gtid", "0-1-1"]).is_err());
+        assert!(
+            Cli::try_parse_from(["binlog", "tail", "mysql://x", "--from", "f:4", "--gtid", "0-1-1"]).is_err()
+        );
     }
 }

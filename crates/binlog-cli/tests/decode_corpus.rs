@@ -98,13 +98,12 @@ fn assert_clean_failure(path: &Path, out: &Output) -> u64 {
         stderr.contains(&path.display().to_string()),
         "message does not name the file: {stderr}"
     );
-    let offset = stderr
+    stderr
         .split("at offset ")
         .nth(1)
         .and_then(|rest| rest.split(':').next())
         .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("message does not give the offset: {stderr}"));
-    offset
+        .unwrap_or_else(|| panic!("message does not give the offset: {stderr}"))
 }
 
 #[test]
@@ -117,7 +116,12 @@ fn every_corpus_binlog_decodes_or_fails_cleanly() {
         assert_ne!(out.status.code(), Some(101), "{} panicked", path.display());
         if out.status.success() {
             ok += 1;
-            assert!(out.stderr.is_empty(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.stderr.is_empty(),
+                "{}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
             let name = path.file_name().unwrap().to_str().unwrap();
             for line in String::from_utf8(out.stdout).unwrap().lines() {
                 check_line(line, name);
@@ -126,7 +130,11 @@ fn every_corpus_binlog_decodes_or_fails_cleanly() {
         } else {
             failed += 1;
             let offset = assert_clean_failure(path, &out);
-            assert!(offset < content(path).len() as u64 || offset == 0, "{}", path.display());
+            assert!(
+                offset < content(path).len() as u64 || offset == 0,
+                "{}",
+                path.display()
+            );
         }
         // The text format takes the same path through the decoder and must hold up too.
         let text = decode(&["--format", "text"], &[path]);
@@ -154,7 +162,11 @@ fn a_file_cut_inside_an_event_names_that_event_and_keeps_the_rows_before_it() {
     let bytes = std::fs::read(&source).unwrap();
     let full = decode(&[], &[&source]);
     assert!(full.status.success());
-    let full_lines: Vec<String> = String::from_utf8(full.stdout).unwrap().lines().map(String::from).collect();
+    let full_lines: Vec<String> = String::from_utf8(full.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     let starts = event_starts(&bytes);
     assert!(starts.len() > 10);
@@ -225,7 +237,10 @@ fn a_closed_pipe_ends_the_command_quietly() {
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
-    assert!(first.starts_with("{\"op\":\"insert\",\"schema\":\"sakila\""), "{first}");
+    assert!(
+        first.starts_with("{\"op\":\"insert\",\"schema\":\"sakila\""),
+        "{first}"
+    );
     drop(stdout); // like `| head -1`
     let mut stderr = String::new();
     child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
@@ -240,7 +255,16 @@ fn help_explains_every_option() {
         ("decode", &["--format", "--tables", "--no-progress", "FILE"][..]),
         (
             "tail",
-            &["--from", "--from-start", "--gtid", "--until-end", "--checkpoint", "--tables", "--format", "URL"][..],
+            &[
+                "--from",
+                "--from-start",
+                "--gtid",
+                "--until-end",
+                "--checkpoint",
+                "--tables",
+                "--format",
+                "URL",
+            ][..],
         ),
         ("demo", &["--format"][..]),
     ] {
@@ -251,9 +275,15 @@ fn help_explains_every_option() {
             // Each option is listed with a sentence after it.
             let line = help
                 .lines()
-                .position(|l| l.trim_start().starts_with(option) || l.trim_start().starts_with(&format!("<{option}>")))
+                .position(|l| {
+                    l.trim_start().starts_with(option) || l.trim_start().starts_with(&format!("<{option}>"))
+                })
                 .unwrap_or_else(|| panic!("{sub} --help lacks {option}:\n{help}"));
-            let explained = help.lines().skip(line).take(3).any(|l| l.split_whitespace().count() > 3);
+            let explained = help
+                .lines()
+                .skip(line)
+                .take(3)
+                .any(|l| l.split_whitespace().count() > 3);
             assert!(explained, "{sub} --help does not explain {option}:\n{help}");
         }
     }

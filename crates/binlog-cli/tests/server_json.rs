@@ -141,7 +141,9 @@ fn unhex(hex: &str) -> Vec<u8> {
 fn expected(col: &Col, text: Option<&str>) -> Json {
     let Some(text) = text else { return Json::Null };
     match col.kind {
-        Integer | Number => serde_json::from_str(text).unwrap_or_else(|e| panic!("{}: {text}: {e}", col.name)),
+        Integer | Number => {
+            serde_json::from_str(text).unwrap_or_else(|e| panic!("{}: {text}: {e}", col.name))
+        }
         Text => Json::String(text.to_owned()),
         Float | Double => json!(text.parse::<f64>().unwrap()),
         Chars => Json::String(String::from_utf8(unhex(text)).unwrap()),
@@ -171,10 +173,18 @@ fn snapshot(server: &Server, db: &str) -> BTreeMap<i64, BTreeMap<String, Json>> 
 
 /// Compares one decoded image with the server's row, column by column.
 fn assert_image(what: &str, got: &Json, want: &BTreeMap<String, Json>) {
-    let got = got.as_object().unwrap_or_else(|| panic!("{what}: not an object: {got}"));
-    let mut names: Vec<&str> = std::iter::once("id").chain(COLUMNS.iter().map(|c| c.name)).collect();
+    let got = got
+        .as_object()
+        .unwrap_or_else(|| panic!("{what}: not an object: {got}"));
+    let mut names: Vec<&str> = std::iter::once("id")
+        .chain(COLUMNS.iter().map(|c| c.name))
+        .collect();
     names.sort_unstable();
-    assert_eq!(got.keys().collect::<Vec<_>>(), names, "{what}: every column, by name");
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        names,
+        "{what}: every column, by name"
+    );
     for col in COLUMNS {
         let (g, w) = (&got[col.name], &want[col.name]);
         let equal = match (col.kind, g.as_f64(), w.as_f64()) {
@@ -184,7 +194,11 @@ fn assert_image(what: &str, got: &Json, want: &BTreeMap<String, Json>) {
             (Double, Some(g), Some(w)) => g.to_bits() == w.to_bits(),
             _ => g == w,
         };
-        assert!(equal, "{what}, column {} ({}): decoded {g}, server says {w}", col.name, col.ty);
+        assert!(
+            equal,
+            "{what}, column {} ({}): decoded {g}, server says {w}",
+            col.name, col.ty
+        );
     }
     assert_eq!(got["id"], want["id"], "{what}");
 }
@@ -200,15 +214,25 @@ fn decode(server: &Server, db: &str, format: &str) -> (String, Vec<String>) {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let names = files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned());
+    let names = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned());
     (
         names.collect::<Vec<_>>().join(" "),
-        String::from_utf8(out.stdout).unwrap().lines().map(String::from).collect(),
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect(),
     )
 }
 
 fn unix_now(server: &Server) -> u64 {
-    server.query_value("SELECT UNIX_TIMESTAMP()").unwrap().parse().unwrap()
+    server
+        .query_value("SELECT UNIX_TIMESTAMP()")
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 #[test]
@@ -236,7 +260,11 @@ fn json_values_equal_the_servers_select() {
     let ops: Vec<(&str, i64)> = changes
         .iter()
         .map(|c| {
-            let image = if c["after"].is_null() { &c["before"] } else { &c["after"] };
+            let image = if c["after"].is_null() {
+                &c["before"]
+            } else {
+                &c["after"]
+            };
             (c["op"].as_str().unwrap(), image["id"].as_i64().unwrap())
         })
         .collect();
@@ -270,14 +298,28 @@ fn json_values_equal_the_servers_select() {
         assert_eq!(change["table"], "t");
         assert_eq!(change["keys"], json!({ "id": id }), "{what}");
         let ts = change["ts"].as_u64().unwrap();
-        assert!((started..=ended).contains(&ts), "{what}: ts {ts} not in {started}..={ended}");
-        let gtid = change["gtid"].as_str().unwrap_or_else(|| panic!("{what}: no gtid"));
+        assert!(
+            (started..=ended).contains(&ts),
+            "{what}: ts {ts} not in {started}..={ended}"
+        );
+        let gtid = change["gtid"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{what}: no gtid"));
         let parts: Vec<&str> = gtid.split('-').collect();
-        assert!(parts.len() == 3 && parts.iter().all(|p| p.parse::<u64>().is_ok()), "{gtid}");
+        assert!(
+            parts.len() == 3 && parts.iter().all(|p| p.parse::<u64>().is_ok()),
+            "{gtid}"
+        );
         let file = change["pos"]["file"].as_str().unwrap().to_owned();
         let offset = change["pos"]["offset"].as_u64().unwrap();
-        assert!(file_names.split(' ').any(|f| f == file), "{file} not among {file_names}");
-        assert!((file.clone(), offset) >= last_offset, "{what}: positions never go back");
+        assert!(
+            file_names.split(' ').any(|f| f == file),
+            "{file} not among {file_names}"
+        );
+        assert!(
+            (file.clone(), offset) >= last_offset,
+            "{what}: positions never go back"
+        );
         last_offset = (file, offset);
         match op {
             "insert" => {
@@ -302,8 +344,15 @@ fn json_values_equal_the_servers_select() {
     let (_, text) = decode(server, &db, "text");
     let headers: Vec<&String> = text.iter().filter(|l| !l.starts_with("  ")).collect();
     assert_eq!(headers.len(), changes.len());
-    assert!(headers[0].starts_with(&format!("insert {db}.t at ")), "{}", headers[0]);
-    assert!(text.iter().any(|l| l.contains(" bu=18446744073709551615 ")), "{text:?}");
+    assert!(
+        headers[0].starts_with(&format!("insert {db}.t at ")),
+        "{}",
+        headers[0]
+    );
+    assert!(
+        text.iter().any(|l| l.contains(" bu=18446744073709551615 ")),
+        "{text:?}"
+    );
 }
 
 #[test]
@@ -334,6 +383,9 @@ fn tables_patterns_select_tables() {
     assert_eq!(tables_of(&[&db]), ["orders", "audit_log"]);
     assert_eq!(tables_of(&[&format!("{db}.orders")]), ["orders"]);
     assert_eq!(tables_of(&[&format!("{db}.audit_*")]), ["audit_log"]);
-    assert_eq!(tables_of(&[&format!("{db}.orders,{db}.audit_log")]), ["orders", "audit_log"]);
+    assert_eq!(
+        tables_of(&[&format!("{db}.orders,{db}.audit_log")]),
+        ["orders", "audit_log"]
+    );
     assert!(tables_of(&["other_db"]).is_empty());
 }

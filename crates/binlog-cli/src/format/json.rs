@@ -316,7 +316,8 @@ fn write_string_value(out: &mut Vec<u8>, s: &StringValue<'_>) {
 /// the 1-based numbers of the members that are set.
 fn write_set(out: &mut Vec<u8>, s: &binlog_proto::value::SetValue<'_>) {
     let labels = s.labels().filter(|labels| {
-        labels.len() >= 64 || u32::try_from(labels.len()).is_ok_and(|n| s.bits.checked_shr(n).unwrap_or(0) == 0)
+        labels.len() >= 64
+            || u32::try_from(labels.len()).is_ok_and(|n| s.bits.checked_shr(n).unwrap_or(0) == 0)
     });
     out.push(b'"');
     let mut first = true;
@@ -344,7 +345,11 @@ fn write_base64(out: &mut Vec<u8>, bytes: &[u8]) {
     out.resize(start.saturating_add(len), 0);
     let written = out
         .get_mut(start..)
-        .and_then(|dst| base64::engine::general_purpose::STANDARD.encode_slice(bytes, dst).ok())
+        .and_then(|dst| {
+            base64::engine::general_purpose::STANDARD
+                .encode_slice(bytes, dst)
+                .ok()
+        })
         .unwrap_or(0);
     out.truncate(start.saturating_add(written));
     out.extend_from_slice(b"\"}");

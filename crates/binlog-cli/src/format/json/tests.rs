@@ -18,9 +18,15 @@ fn json(value: Value<'_>) -> String {
 
 #[test]
 fn integers_keep_their_full_range_and_sign() {
-    assert_eq!(json(Value::Int(Int::new(u64::MAX, 8, Signedness::Unsigned))), "18446744073709551615");
+    assert_eq!(
+        json(Value::Int(Int::new(u64::MAX, 8, Signedness::Unsigned))),
+        "18446744073709551615"
+    );
     assert_eq!(json(Value::Int(Int::new(u64::MAX, 8, Signedness::Signed))), "-1");
-    assert_eq!(json(Value::Int(Int::new(1 << 63, 8, Signedness::Signed))), "-9223372036854775808");
+    assert_eq!(
+        json(Value::Int(Int::new(1 << 63, 8, Signedness::Signed))),
+        "-9223372036854775808"
+    );
     assert_eq!(json(Value::Int(Int::new(0xff, 1, Signedness::Unknown))), "-1");
     assert_eq!(json(Value::Int(Int::new(0xff, 1, Signedness::Unsigned))), "255");
     assert_eq!(json(Value::Null), "null");
@@ -30,27 +36,71 @@ fn integers_keep_their_full_range_and_sign() {
 fn floats_are_shortest_round_trip_numbers() {
     assert_eq!(json(Value::Float(1.1)), "1.1");
     assert_eq!(json(Value::Double(0.1)), "0.1");
-    assert_eq!(json(Value::Double(-1.7976931348623157e308)), "-1.7976931348623157e308");
+    assert_eq!(
+        json(Value::Double(-1.7976931348623157e308)),
+        "-1.7976931348623157e308"
+    );
     assert_eq!(json(Value::Float(f32::NAN)), "null");
 }
 
 #[test]
 fn temporal_values_print_the_columns_fractional_digits() {
-    let date = Date { year: 2024, month: 1, day: 31 };
+    let date = Date {
+        year: 2024,
+        month: 1,
+        day: 31,
+    };
     assert_eq!(json(Value::Date(date)), r#""2024-01-31""#);
-    let dt = DateTime { date, hour: 7, minute: 5, second: 9, micros: 120_000, decimals: 3 };
+    let dt = DateTime {
+        date,
+        hour: 7,
+        minute: 5,
+        second: 9,
+        micros: 120_000,
+        decimals: 3,
+    };
     assert_eq!(json(Value::DateTime(dt)), r#""2024-01-31 07:05:09.120""#);
-    let dt0 = DateTime { decimals: 0, micros: 0, ..dt };
+    let dt0 = DateTime {
+        decimals: 0,
+        micros: 0,
+        ..dt
+    };
     assert_eq!(json(Value::DateTime(dt0)), r#""2024-01-31 07:05:09""#);
-    let zero = Date { year: 0, month: 0, day: 0 };
+    let zero = Date {
+        year: 0,
+        month: 0,
+        day: 0,
+    };
     assert_eq!(json(Value::Date(zero)), r#""0000-00-00""#);
-    let t = Time { negative: true, hours: 838, minutes: 59, seconds: 59, micros: 1, decimals: 6 };
+    let t = Time {
+        negative: true,
+        hours: 838,
+        minutes: 59,
+        seconds: 59,
+        micros: 1,
+        decimals: 6,
+    };
     assert_eq!(json(Value::Time(t)), r#""-838:59:59.000001""#);
-    let t = Time { negative: false, hours: 1, minutes: 2, seconds: 3, micros: 0, decimals: 0 };
+    let t = Time {
+        negative: false,
+        hours: 1,
+        minutes: 2,
+        seconds: 3,
+        micros: 0,
+        decimals: 0,
+    };
     assert_eq!(json(Value::Time(t)), r#""01:02:03""#);
-    let ts = Timestamp { seconds: 1_706_702_400, micros: 500_000, decimals: 1 };
+    let ts = Timestamp {
+        seconds: 1_706_702_400,
+        micros: 500_000,
+        decimals: 1,
+    };
     assert_eq!(json(Value::Timestamp(ts)), r#""2024-01-31 12:00:00.5""#);
-    let ts = Timestamp { seconds: 0, micros: 0, decimals: 0 };
+    let ts = Timestamp {
+        seconds: 0,
+        micros: 0,
+        decimals: 0,
+    };
     assert_eq!(json(Value::Timestamp(ts)), r#""0000-00-00 00:00:00""#);
     assert_eq!(json(Value::Year(2155)), "2155");
 }
@@ -65,7 +115,10 @@ fn strings_text_in_their_charset_bytes_in_base64() {
     assert_eq!(json(Value::String(binary)), r#"{"base64":"YWIAAA=="}"#);
     let invalid = StringValue::new(b"\xff", Some(Collation(45)), 0);
     assert_eq!(json(Value::String(invalid)), r#"{"base64":"/w=="}"#);
-    assert_eq!(json(Value::Geometry(&[0, 0, 0, 0, 1])), r#"{"base64":"AAAAAAE="}"#);
+    assert_eq!(
+        json(Value::Geometry(&[0, 0, 0, 0, 1])),
+        r#"{"base64":"AAAAAAE="}"#
+    );
 }
 
 #[test]
@@ -79,7 +132,13 @@ fn enum_set_bit_and_vector() {
     assert_eq!(json(Value::Set(SetValue::new(0b1001, Some(&labels)))), r#""1,4""#);
     assert_eq!(json(Value::Set(SetValue::new(0, Some(&labels)))), r#""""#);
     assert_eq!(json(Value::Set(SetValue::new(1 << 63, None))), r#""64""#);
-    assert_eq!(json(Value::Bit(Bit { value: u64::MAX, bits: 64 })), "18446744073709551615");
+    assert_eq!(
+        json(Value::Bit(Bit {
+            value: u64::MAX,
+            bits: 64
+        })),
+        "18446744073709551615"
+    );
     let bytes: Vec<u8> = [1.5f32, -2.0].iter().flat_map(|x| x.to_le_bytes()).collect();
     assert_eq!(json(Value::Vector(Vector::new(&bytes).unwrap())), "[1.5,-2.0]");
 }
