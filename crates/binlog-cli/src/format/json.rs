@@ -362,12 +362,22 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// Bytes that must be escaped in a JSON string: `"`, `\\` and the control characters.
+#[inline]
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
 /// The body of a JSON string: `"` `\` and control characters escaped (RFC 8259 §7).
 fn write_escaped(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
+        if !needs_escape(b) {
+            continue;
+        }
+        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
         let escape: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -376,10 +386,8 @@ fn write_escaped(out: &mut Vec<u8>, s: &str) {
             b'\t' => b"\\t",
             0x08 => b"\\b",
             0x0c => b"\\f",
-            0..=0x1f => b"",
-            _ => continue,
+            _ => b"",
         };
-        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
         if escape.is_empty() {
             out.extend_from_slice(b"\\u00");
             for nibble in [b >> 4, b & 0xf] {
