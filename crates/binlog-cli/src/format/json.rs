@@ -17,8 +17,9 @@ use super::{Change, Image, key_columns};
 /// Appends one row change as a JSON object and a newline to `out`.
 ///
 /// `before` is the image before the change (updates and deletes), `after` the image after it
-/// (inserts and updates). `keys` holds the primary-key columns of the before image (of the
-/// after image for inserts).
+/// (inserts and updates). `keys` holds the primary-key columns of the row as it is after the
+/// change (the removed row for deletes), like the Python seed's `keys` and
+/// `binlog_signals::Row::keys`.
 ///
 /// ```
 /// use binlog_cli::format::{Change, Op, json};
@@ -85,7 +86,7 @@ pub fn write_row<I: Image + ?Sized>(
     out.extend_from_slice(b",\"after\":");
     write_image(out, table, after);
     out.extend_from_slice(b",\"keys\":{");
-    if let Some(image) = before.or(after) {
+    if let Some(image) = after.or(before) {
         let mut first = true;
         for index in key_columns(table) {
             if let Some(value) = image.value(index) {
