@@ -163,7 +163,7 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value<'_>) {
         Value::Double(x) => write_double(out, *x),
         Value::Decimal(d) => {
             out.push(b'"');
-            write_display(out, d);
+            write_decimal(out, d);
             out.push(b'"');
         }
         Value::Year(y) => write_int(out, *y),
@@ -256,6 +256,33 @@ fn write_serde(out: &mut Vec<u8>, value: &impl serde::Serialize) {
         // the line valid anyway.
         out.truncate(mark);
         out.extend_from_slice(b"null");
+    }
+}
+
+/// A DECIMAL with exactly its scale's digits after the point, as `Display` prints it; without
+/// going through `fmt` when the digits fit in an `i128` (precision up to 38).
+fn write_decimal(out: &mut Vec<u8>, d: &binlog_proto::value::Decimal) {
+    let Some(mantissa) = d.mantissa() else {
+        write_display(out, d);
+        return;
+    };
+    if mantissa < 0 {
+        out.push(b'-');
+    }
+    let mut buf = itoa::Buffer::new();
+    let digits = buf.format(mantissa.unsigned_abs()).as_bytes();
+    let scale = usize::from(d.scale());
+    if scale == 0 {
+        out.extend_from_slice(digits);
+    } else if digits.len() <= scale {
+        out.extend_from_slice(b"0.");
+        out.resize(out.len().saturating_add(scale - digits.len()), b'0');
+        out.extend_from_slice(digits);
+    } else {
+        let (int, frac) = digits.split_at(digits.len() - scale);
+        out.extend_from_slice(int);
+        out.push(b'.');
+        out.extend_from_slice(frac);
     }
 }
 

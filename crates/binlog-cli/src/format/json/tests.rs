@@ -142,3 +142,48 @@ fn enum_set_bit_and_vector() {
     let bytes: Vec<u8> = [1.5f32, -2.0].iter().flat_map(|x| x.to_le_bytes()).collect();
     assert_eq!(json(Value::Vector(Vector::new(&bytes).unwrap())), "[1.5,-2.0]");
 }
+
+#[test]
+fn decimals_print_exactly_as_display_does() {
+    use binlog_proto::value::Decimal;
+    // Every stored form that decodes, for a spread of (precision, scale): the fast path
+    // (digits fit in an i128) and the Display fallback agree.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut checked = 0;
+    for (precision, scale) in [
+        (1, 0),
+        (5, 5),
+        (10, 2),
+        (18, 9),
+        (20, 10),
+        (38, 0),
+        (38, 38),
+        (39, 3),
+        (65, 30),
+    ] {
+        for _ in 0..20_000 {
+            let bytes: Vec<u8> = (0..32)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state as u8
+                })
+                .collect();
+            let Ok((d, _)) = Decimal::from_binary(&bytes, precision, scale) else {
+                continue;
+            };
+            let mut out = Vec::new();
+            super::write_decimal(&mut out, &d);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                d.to_string(),
+                "DECIMAL({precision},{scale})"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000, "{checked}");
+    let one_fifty = Decimal::from_binary(&[0x80, 0, 0, 1, 0x32], 10, 2).unwrap().0;
+    assert_eq!(json(Value::Decimal(one_fifty)), r#""1.50""#);
+}
