@@ -474,3 +474,44 @@ async fn shutdown_inside_a_transaction_returns_a_position_to_resume_from() {
     assert_eq!(ids, expected);
     assert_eq!(events[0].position(), first.position());
 }
+
+/// `LagPolicy::Drop`: a subscriber that does not keep up is cut off and told so after its
+/// buffered items; the driver and the other subscribers go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_lagging_subscriber_gets_an_explicit_lag_error() {
+    let server = Server::shared();
+    let db = server.fresh_database("lag");
+    server.exec(&format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY)"));
+    let (file, position) = server.master_status();
+    for i in 0..10 {
+        server.exec(&format!("INSERT INTO `{db}`.t VALUES ({i})"));
+    }
+    let config = common::builder(server, Start::position(file, position))
+        .blocking(false)
+        .read_timeout(None)
+        .channel_capacity(2)
+        .lag_policy(binlog_signals::LagPolicy::Drop {
+            after: Duration::ZERO,
+        })
+        .include(format!("{db}.*").as_str())
+        .build()
+        .expect("config");
+    let (client, driver) = binlog_signals::connect(config).await.expect("connect");
+    let mut idle = client.rows_inserted();
+    let driver = tokio::spawn(driver);
+    // The idle subscriber reads nothing until the driver is done.
+    driver.await.expect("task").expect("the driver is not held up");
+    let mut ids = Vec::new();
+    let mut end = None;
+    while let Some(item) = idle.next().await {
+        match item {
+            Ok(event) => ids.push(event.rows()[0].values().get("id").expect("id").to_string()),
+            Err(error) => end = Some(error),
+        }
+    }
+    assert_eq!(ids, ["0", "1"], "what fitted in the channel, in order");
+    match end {
+        Some(binlog_signals::Error::Lagged { missed }) => assert_eq!(missed, 8),
+        other => panic!("expected Lagged, got {other:?}"),
+    }
+}
