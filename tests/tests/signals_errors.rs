@@ -252,3 +252,30 @@ async fn required_tls_against_a_server_without_tls_is_refused() {
         other => panic!("expected TlsUnavailable, got {other:?}"),
     }
 }
+
+/// The server's own server id: the server would silently skip every event written under it,
+/// so the id is refused before registering.
+#[tokio::test]
+async fn the_servers_own_server_id_is_refused() {
+    let server = Server::shared();
+    let own: u32 = server
+        .query_value("SELECT @@server_id")
+        .and_then(|v| v.parse().ok())
+        .expect("server id");
+    let config = builder(server, Start::End)
+        .server_id(own)
+        .build()
+        .expect("config");
+    let error = connect_error(config).await;
+    match &error {
+        Error::ServerConfig { setting, value, .. } => {
+            assert_eq!(*setting, "server_id");
+            assert_eq!(value, &own.to_string());
+        }
+        other => panic!("expected ServerConfig, got {other:?}"),
+    }
+    assert!(
+        error.to_string().contains("must differ from the server's own"),
+        "{error}"
+    );
+}

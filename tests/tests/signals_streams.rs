@@ -413,5 +413,105 @@ async fn dropping_the_client_and_its_last_stream_stops_the_driver() {
         .expect("the driver stops")
         .expect("task")
         .expect("driver");
-    assert!(stopped.position() >= event.position().position());
+    // Outside a transaction: before ours (when it stopped before reading its XID) or after.
+    let (file, end) = server.master_status();
+    assert_eq!(stopped.file(), file);
+    assert!(stopped.position() > 4 && stopped.position() <= end, "{stopped}");
+}
+
+/// Shutdown while a subscriber holds up a large transaction: the driver returns the position
+/// before that transaction, and resuming from it delivers the whole transaction again (at
+/// least once, never a position inside a transaction).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_inside_a_transaction_returns_a_position_to_resume_from() {
+    let server = Server::shared();
+    let db = server.fresh_database("resume");
+    server.exec(&format!(
+        "CREATE TABLE `{db}`.t (id INT PRIMARY KEY, pad VARCHAR(200))"
+    ));
+    let (file, start) = server.master_status();
+    // One transaction of many rows events (each at most 8 KiB).
+    server.exec(&format!(
+        "INSERT INTO `{db}`.t SELECT seq, REPEAT('x', 200) FROM `{db}`.seq_1_to_2000"
+    ));
+    let config = |position: u64| {
+        common::builder(server, Start::position(file.clone(), position))
+            .blocking(false)
+            .read_timeout(None)
+            .channel_capacity(1)
+            .include(format!("{db}.*").as_str())
+            .build()
+            .expect("config")
+    };
+    let (client, driver) = binlog_signals::connect(config(start)).await.expect("connect");
+    let mut inserted = client.rows_inserted();
+    let driver = tokio::spawn(driver);
+    let first = inserted.next().await.expect("first").expect("ok");
+    assert!(first.rows().len() < 2000, "the transaction spans several events");
+    // Not polling any more: the driver waits for room in the channel, inside the transaction.
+    client.shutdown();
+    let stopped = driver.await.expect("task").expect("driver");
+    assert_eq!(stopped.file(), file);
+    assert!(
+        (start..first.position().position()).contains(&stopped.position()),
+        "{stopped} is not before the transaction (start {start}, first rows event ends at {})",
+        first.position()
+    );
+
+    let (client, driver) = binlog_signals::connect(config(stopped.position()))
+        .await
+        .expect("resume");
+    let inserted = client.rows_inserted();
+    let driver = tokio::spawn(driver);
+    let events = collect(inserted).await;
+    driver.await.expect("task").expect("driver");
+    let ids: Vec<String> = events
+        .iter()
+        .flat_map(|e| e.rows())
+        .map(|row| row.values().get("id").expect("id").to_string())
+        .collect();
+    let expected: Vec<String> = (1..=2000).map(|i| i.to_string()).collect();
+    assert_eq!(ids, expected);
+    assert_eq!(events[0].position(), first.position());
+}
+
+/// `LagPolicy::Drop`: a subscriber that does not keep up is cut off and told so after its
+/// buffered items; the driver and the other subscribers go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_lagging_subscriber_gets_an_explicit_lag_error() {
+    let server = Server::shared();
+    let db = server.fresh_database("lag");
+    server.exec(&format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY)"));
+    let (file, position) = server.master_status();
+    for i in 0..10 {
+        server.exec(&format!("INSERT INTO `{db}`.t VALUES ({i})"));
+    }
+    let config = common::builder(server, Start::position(file, position))
+        .blocking(false)
+        .read_timeout(None)
+        .channel_capacity(2)
+        .lag_policy(binlog_signals::LagPolicy::Drop {
+            after: Duration::ZERO,
+        })
+        .include(format!("{db}.*").as_str())
+        .build()
+        .expect("config");
+    let (client, driver) = binlog_signals::connect(config).await.expect("connect");
+    let mut idle = client.rows_inserted();
+    let driver = tokio::spawn(driver);
+    // The idle subscriber reads nothing until the driver is done.
+    driver.await.expect("task").expect("the driver is not held up");
+    let mut ids = Vec::new();
+    let mut end = None;
+    while let Some(item) = idle.next().await {
+        match item {
+            Ok(event) => ids.push(event.rows()[0].values().get("id").expect("id").to_string()),
+            Err(error) => end = Some(error),
+        }
+    }
+    assert_eq!(ids, ["0", "1"], "what fitted in the channel, in order");
+    match end {
+        Some(binlog_signals::Error::Lagged { missed }) => assert_eq!(missed, 8),
+        other => panic!("expected Lagged, got {other:?}"),
+    }
 }
