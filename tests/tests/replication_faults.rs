@@ -102,7 +102,7 @@ fn rows_survive_cuts_consumer_kills_rotations_and_a_server_restart_exactly_once_
     let seed = std::env::var("FAULT_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| fastrand_seed());
+        .unwrap_or_else(clock_seed);
     println!("fault schedule seed {seed} (rerun with FAULT_SEED={seed})");
     let mut rng = Rng(seed);
     let mut schedule: Vec<(u64, Fault)> = Vec::new();
@@ -137,7 +137,12 @@ fn rows_survive_cuts_consumer_kills_rotations_and_a_server_restart_exactly_once_
             Fault::Cut => {
                 // The consumer may be between connections: wait until it is connected again.
                 let connected = proxy.wait_for_connections(1, Duration::from_secs(60));
-                assert!(connected, "consumer not connected at tx {tx}: {:?}\n{}", proxy.stats(), tail(&consumer.stderr()));
+                assert!(
+                    connected,
+                    "consumer not connected at tx {tx}: {:?}\n{}",
+                    proxy.stats(),
+                    tail(&consumer.stderr())
+                );
                 if proxy.cut() > 0 {
                     cuts += 1;
                 }
@@ -160,7 +165,10 @@ fn rows_survive_cuts_consumer_kills_rotations_and_a_server_restart_exactly_once_
     }
     // Cuts that found no connection (the consumer was reconnecting) are made up for.
     while cuts < CUTS {
-        assert!(proxy.wait_for_connections(1, Duration::from_secs(60)), "consumer not connected");
+        assert!(
+            proxy.wait_for_connections(1, Duration::from_secs(60)),
+            "consumer not connected"
+        );
         if proxy.cut() > 0 {
             cuts += 1;
         }
@@ -169,9 +177,17 @@ fn rows_survive_cuts_consumer_kills_rotations_and_a_server_restart_exactly_once_
     let report = writer.join().expect("writer");
     assert_eq!(report.committed_tx, TRANSACTIONS);
     let done = consumer.wait_for_line(|l| l.starts_with("DONE"), Duration::from_secs(120));
-    assert!(done.is_some(), "the last consumer did not finish: {}", consumer.stderr());
+    assert!(
+        done.is_some(),
+        "the last consumer did not finish: {}",
+        consumer.stderr()
+    );
     let status = consumer.wait_timeout(Duration::from_secs(60)).expect("wait");
-    assert!(status.is_some_and(|s| s.success()), "consumer exit {status:?}: {}", consumer.stderr());
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "consumer exit {status:?}: {}",
+        consumer.stderr()
+    );
     runs.push(parse_run(&consumer.lines()));
 
     // The server's own account of what was committed.
@@ -187,16 +203,30 @@ fn rows_survive_cuts_consumer_kills_rotations_and_a_server_restart_exactly_once_
     let mut reconnects = 0u64;
     for (i, run) in runs.iter().enumerate() {
         for pair in run.rows.windows(2) {
-            assert_eq!(pair[1].id, pair[0].id + 1, "process {i}: {:?} then {:?}", pair[0], pair[1]);
+            assert_eq!(
+                pair[1].id,
+                pair[0].id + 1,
+                "process {i}: {:?} then {:?}",
+                pair[0],
+                pair[1]
+            );
         }
         reconnects += run.reconnects;
         let Some(first) = run.rows.first() else { continue };
         let next = consumed.last().map_or(1, |r| r.id + 1);
-        assert!(first.id <= next, "process {i} starts at {} but {next} was never consumed", first.id);
+        assert!(
+            first.id <= next,
+            "process {i} starts at {} but {next} was never consumed",
+            first.id
+        );
         if i > 0 {
             // Only a process after a SIGKILL may repeat rows; only rows after its
             // predecessor's checkpoint, which covered whole transactions.
-            assert_eq!(first.seq, 1, "process {i} resumed inside transaction {}", first.tx);
+            assert_eq!(
+                first.seq, 1,
+                "process {i} resumed inside transaction {}",
+                first.tx
+            );
         }
         duplicates += next - first.id;
         for row in &run.rows {
@@ -222,7 +252,10 @@ fn rows_survive_cuts_consumer_kills_rotations_and_a_server_restart_exactly_once_
         restarts,
         runs.len(),
     );
-    assert_eq!(consumed, expected, "consumed rows, deduplicated, are the committed rows");
+    assert_eq!(
+        consumed, expected,
+        "consumed rows, deduplicated, are the committed rows"
+    );
     assert_eq!(kills, KILLS);
     assert_eq!(restarts, 1);
     assert!(cuts >= CUTS);
@@ -258,7 +291,8 @@ fn consumer_child() {
         )
         .build()
         .expect("config");
-    let checkpoints = Checkpoints::new(FileStore::new(env(ENV_CHECKPOINT))).interval(Duration::from_millis(100));
+    let checkpoints =
+        Checkpoints::new(FileStore::new(env(ENV_CHECKPOINT))).interval(Duration::from_millis(100));
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_max_level(tracing::Level::INFO)
@@ -304,12 +338,14 @@ fn consumer_child() {
 /// The end of a long text.
 fn tail(text: &str) -> &str {
     let start = text.len().saturating_sub(6000);
-    let start = (start..text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+    let start = (start..text.len())
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(0);
     &text[start..]
 }
 
 /// A seed from the clock (the e2e package has no RNG dependency).
-fn fastrand_seed() -> u64 {
+fn clock_seed() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)

@@ -45,10 +45,16 @@ where
 /// Polls once more so the stream marks its last item as consumed (it holds an item until
 /// asked for the next one).
 async fn finish_item<S: Stream + Unpin>(stream: &mut S) {
-    assert!(futures::poll!(stream.next()).is_pending(), "nothing else expected yet");
+    assert!(
+        futures::poll!(stream.next()).is_pending(),
+        "nothing else expected yet"
+    );
 }
 
-async fn stop(client: Client, driver: tokio::task::JoinHandle<Result<binlog_signals::BinlogPosition, Error>>) {
+async fn stop(
+    client: Client,
+    driver: tokio::task::JoinHandle<Result<binlog_signals::BinlogPosition, Error>>,
+) {
     client.shutdown();
     driver.await.expect("driver task").expect("clean stop");
 }
@@ -59,7 +65,9 @@ async fn stop(client: Client, driver: tokio::task::JoinHandle<Result<binlog_sign
 async fn resume_after_a_multi_statement_transaction_starts_with_the_next_transaction() {
     let server = Server::shared();
     let db = server.fresh_database("resume");
-    server.exec(&format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY, v VARCHAR(10))"));
+    server.exec(&format!(
+        "CREATE TABLE `{db}`.t (id INT PRIMARY KEY, v VARCHAR(10))"
+    ));
     let (file, position) = server.master_status();
     let store = Arc::new(MemoryStore::new());
     let checkpoints = || Checkpoints::from_arc(store.clone()).interval(Duration::ZERO);
@@ -93,7 +101,10 @@ async fn resume_after_a_multi_statement_transaction_starts_with_the_next_transac
         .iter()
         .find(|(kind, _, _)| kind == "Xid")
         .expect("A's XID event");
-    assert_eq!((saved.binlog_file.as_str(), saved.binlog_position), (file.as_str(), xid.1));
+    assert_eq!(
+        (saved.binlog_file.as_str(), saved.binlog_position),
+        (file.as_str(), xid.1)
+    );
     assert_eq!(saved.flavor, Flavor::Mariadb);
 
     // B (multi-statement) and C commit while nobody reads.
@@ -102,7 +113,9 @@ async fn resume_after_a_multi_statement_transaction_starts_with_the_next_transac
     ));
     server.exec(&format!("INSERT INTO `{db}`.t VALUES (20, 'c')"));
 
-    let (client, driver) = binlog_signals::start_replication(config, checkpoints()).await.expect("resume");
+    let (client, driver) = binlog_signals::start_replication(config, checkpoints())
+        .await
+        .expect("resume");
     let mut rows = client.rows_inserted().table(format!("{db}.t").as_str());
     let mut events = client.binlog_events();
     let driver = tokio::spawn(driver);
@@ -115,14 +128,20 @@ async fn resume_after_a_multi_statement_transaction_starts_with_the_next_transac
     assert_eq!(next_in_binlog.0, "Gtid");
     let first = loop {
         let event = events.next().await.expect("event").expect("ok");
-        if event.event_type() != EventType::ROTATE_EVENT && event.event_type() != EventType::FORMAT_DESCRIPTION_EVENT {
+        if event.event_type() != EventType::ROTATE_EVENT
+            && event.event_type() != EventType::FORMAT_DESCRIPTION_EVENT
+        {
             break event;
         }
     };
     assert_eq!(first.position().position(), next_in_binlog.1);
     assert_eq!(first.position().file(), file);
     drop(events);
-    assert_eq!(next_ids(&mut rows, 3).await, [10, 11, 20], "B then C, nothing of A");
+    assert_eq!(
+        next_ids(&mut rows, 3).await,
+        [10, 11, 20],
+        "B then C, nothing of A"
+    );
     stop(client, driver).await;
 }
 
@@ -133,7 +152,9 @@ async fn mariadb_gtid_checkpoints_resume_by_gtid_and_a_gtid_gap_is_an_error() {
     let server = Server::shared();
     let db = server.fresh_database("gtid");
     server.exec(&format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY)"));
-    let pos = server.query_value("SELECT @@gtid_binlog_pos").expect("gtid_binlog_pos");
+    let pos = server
+        .query_value("SELECT @@gtid_binlog_pos")
+        .expect("gtid_binlog_pos");
     let list: binlog_signals::gtid::MariadbGtidList = pos.parse().expect("gtid list");
     let store = Arc::new(MemoryStore::new());
     let checkpoints = || Checkpoints::from_arc(store.clone()).interval(Duration::ZERO);
@@ -175,14 +196,16 @@ async fn mariadb_gtid_checkpoints_resume_by_gtid_and_a_gtid_gap_is_an_error() {
     stop(client, driver).await;
 
     // A GTID far ahead of the binlog: the server refuses with 1236, a typed error.
-    let gap = Checkpoint::new(Flavor::Mariadb, "mysql-bin.000001", 4)
-        .with_gtid(GtidState::Mariadb(format!("{}-{}-999999999", a_gtid.domain_id, a_gtid.server_id).parse().expect("list")));
+    let gap = Checkpoint::new(Flavor::Mariadb, "mysql-bin.000001", 4).with_gtid(GtidState::Mariadb(
+        format!("{}-{}-999999999", a_gtid.domain_id, a_gtid.server_id)
+            .parse()
+            .expect("list"),
+    ));
     let gap_store = MemoryStore::new();
     gap_store.save(&gap).await.expect("save");
     let error = binlog_signals::start_replication(config.clone(), Checkpoints::new(gap_store))
         .await
-        .err()
-        .expect("a GTID the server never wrote is refused");
+        .expect_err("a GTID the server never wrote is refused");
     assert!(matches!(error, Error::BinlogUnavailable { .. }), "{error}");
     assert_eq!(error.server_error().map(|e| e.code), Some(1236));
 
@@ -194,8 +217,7 @@ async fn mariadb_gtid_checkpoints_resume_by_gtid_and_a_gtid_gap_is_an_error() {
         .expect("save");
     let error = binlog_signals::start_replication(config.clone(), Checkpoints::new(purged))
         .await
-        .err()
-        .expect("a missing file is refused");
+        .expect_err("a missing file is refused");
     assert!(matches!(error, Error::BinlogUnavailable { .. }), "{error}");
 
     // A MySQL checkpoint on a MariaDB server means nothing here, even where the file exists.
@@ -207,8 +229,7 @@ async fn mariadb_gtid_checkpoints_resume_by_gtid_and_a_gtid_gap_is_an_error() {
         .expect("save");
     let error = binlog_signals::start_replication(config, Checkpoints::new(mysql))
         .await
-        .err()
-        .expect("flavour mismatch");
+        .expect_err("flavour mismatch");
     assert!(matches!(error, Error::CheckpointFlavor { .. }), "{error}");
 }
 
@@ -248,7 +269,10 @@ async fn a_half_open_connection_is_detected_within_two_heartbeats_and_recovered(
     // The detection is the read timeout of two heartbeat periods; the rest is the backoff
     // (50 to 100 ms) and the new connection's setup.
     println!("half-open connection detected and recovered after {recovered:?} (heartbeat {heartbeat:?})");
-    assert!(recovered >= 2 * heartbeat, "recovered before the read timeout: {recovered:?}");
+    assert!(
+        recovered >= 2 * heartbeat,
+        "recovered before the read timeout: {recovered:?}"
+    );
     server.exec(&format!("INSERT INTO `{db}`.t VALUES (3)"));
     assert_eq!(next_ids(&mut rows, 1).await, [3], "no repeat, no loss");
     proxy.cut();
@@ -264,17 +288,27 @@ async fn a_gtid_stream_survives_rotation_and_a_server_restart() {
     let db = server.fresh_database("restart");
     server.exec(&format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY)"));
     server.exec(&format!("INSERT INTO `{db}`.t VALUES (1)"));
-    let pos = server.query_value("SELECT @@gtid_binlog_pos").expect("gtid_binlog_pos");
+    let pos = server
+        .query_value("SELECT @@gtid_binlog_pos")
+        .expect("gtid_binlog_pos");
     let list: binlog_signals::gtid::MariadbGtidList = pos.parse().expect("gtid list");
     let config = builder(&server, Start::MariadbGtid(list))
-        .reconnect(Reconnect::new().initial_delay(Duration::from_millis(50)).max_attempts(Some(100)))
+        .reconnect(
+            Reconnect::new()
+                .initial_delay(Duration::from_millis(50))
+                .max_attempts(Some(100)),
+        )
         .build()
         .expect("config");
     let (client, driver) = binlog_signals::connect(config).await.expect("connect");
     let mut rows = client.rows_inserted().table(format!("{db}.t").as_str());
     let driver = tokio::spawn(driver);
     server.exec(&format!("INSERT INTO `{db}`.t VALUES (2)"));
-    assert_eq!(next_ids(&mut rows, 1).await, [2], "the row before the start is not delivered");
+    assert_eq!(
+        next_ids(&mut rows, 1).await,
+        [2],
+        "the row before the start is not delivered"
+    );
     server.exec("FLUSH BINARY LOGS");
     server.exec(&format!("INSERT INTO `{db}`.t VALUES (3)"));
     assert_eq!(next_ids(&mut rows, 1).await, [3]);

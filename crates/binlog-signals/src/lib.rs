@@ -95,9 +95,9 @@ pub use filter::{TableFilter, TablePattern};
 pub use item::{BinlogEvent, BinlogPosition, Columns, Image, NameSource, Row, RowAction, RowsEvent};
 pub use streams::{BinlogEvents, BinlogPositions, RowsDeleted, RowsInserted, RowsUpdated};
 
+/// The checkpoint crate replication mode stores its positions with.
+pub use binlog_checkpoint;
 /// Event type codes used by [`BinlogEvent`], re-exported from `binlog-proto`.
 pub use binlog_proto::event::EventType;
 /// GTID types used by [`Start`], re-exported from `binlog-proto`.
 pub use binlog_proto::gtid;
-/// The checkpoint crate replication mode stores its positions with.
-pub use binlog_checkpoint;

@@ -132,7 +132,6 @@ pub async fn start_replication(config: Config, checkpoints: Checkpoints) -> Resu
     super::open(config, Some(checkpointer)).await
 }
 
-
 /// Where a checkpoint resumes: by GTID when it has a state, else by file and position.
 pub(super) fn resume_start(checkpoint: &Checkpoint) -> Start {
     match &checkpoint.gtid {
@@ -187,7 +186,11 @@ impl Checkpointer {
     }
 
     /// Checks the stored checkpoint against the server; remembers what checkpoints record.
-    pub(crate) fn connected(&mut self, server: ServerFlavor, source_server_id: Option<u32>) -> Result<(), Error> {
+    pub(crate) fn connected(
+        &mut self,
+        server: ServerFlavor,
+        source_server_id: Option<u32>,
+    ) -> Result<(), Error> {
         self.server_flavor = flavor(server);
         self.source_server_id = source_server_id;
         match &self.stored {
@@ -214,7 +217,9 @@ impl Checkpointer {
     /// [`IDLE_RECHECK`], so a zero interval does not spin); never otherwise.
     pub(crate) async fn due(&self, committed: Option<&Boundary>, waiting: bool) {
         let unsaved = committed.is_some_and(|b| {
-            self.saved.as_ref().is_none_or(|(file, pos)| **file != *b.position.file() || *pos != b.position.position())
+            self.saved
+                .as_ref()
+                .is_none_or(|(file, pos)| **file != *b.position.file() || *pos != b.position.position())
         });
         if unsaved {
             tokio::time::sleep_until(self.next_save).await;
@@ -253,7 +258,8 @@ impl Checkpointer {
         if self.saved.as_ref() == Some(&current) {
             return Ok(());
         }
-        let mut checkpoint = Checkpoint::new(self.server_flavor, position.file(), position.position()).with_saved_now();
+        let mut checkpoint =
+            Checkpoint::new(self.server_flavor, position.file(), position.position()).with_saved_now();
         if let Some(Some(gtid)) = state
             && gtid.flavor() == self.server_flavor
         {

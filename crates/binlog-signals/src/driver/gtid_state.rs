@@ -114,7 +114,11 @@ mod tests {
         assert!(tracker.current().is_none());
         let list = MariadbGtidListEvent {
             flags: 0,
-            gtids: vec!["0-1-5".parse().unwrap(), "0-2-7".parse().unwrap(), "1-1-3".parse().unwrap()],
+            gtids: vec![
+                "0-1-5".parse().unwrap(),
+                "0-2-7".parse().unwrap(),
+                "1-1-3".parse().unwrap(),
+            ],
         };
         tracker.on_event(&Event::MariadbGtidList(list));
         assert_eq!(tracker.current().unwrap().to_string(), "0-2-7,1-1-3");
@@ -178,7 +182,10 @@ mod corpus {
             tracker.on_event(&event.event);
             let ends = match &event.event {
                 Event::Xid(_) => true,
-                Event::Query(q) => !String::from_utf8_lossy(&q.sql).trim_start().to_ascii_uppercase().starts_with("BEGIN"),
+                Event::Query(q) => !String::from_utf8_lossy(&q.sql)
+                    .trim_start()
+                    .to_ascii_uppercase()
+                    .starts_with("BEGIN"),
                 _ => false,
             };
             if ends {
@@ -209,7 +216,8 @@ mod corpus {
         assert!(!state.is_empty());
 
         // A checkpoint with this state resumes by GTID set...
-        let checkpoint = Checkpoint::new(Flavor::Mysql, "binlog.000001", end).with_gtid(GtidState::Mysql(state.clone()));
+        let checkpoint =
+            Checkpoint::new(Flavor::Mysql, "binlog.000001", end).with_gtid(GtidState::Mysql(state.clone()));
         let Start::MysqlGtid(resume) = super::super::checkpointing::resume_start(&checkpoint) else {
             panic!("a MySQL checkpoint with GTIDs resumes by GTID");
         };
@@ -218,7 +226,11 @@ mod corpus {
         let packet = encode_binlog_dump_gtid("", 4, DumpFlags::default(), 77, &resume);
         let body = &second[(start as usize + 19)..(stop as usize - 4)];
         assert_eq!(&packet[packet.len() - body.len()..], body);
-        let len = u32::from_le_bytes(packet[packet.len() - body.len() - 4..packet.len() - body.len()].try_into().unwrap());
+        let len = u32::from_le_bytes(
+            packet[packet.len() - body.len() - 4..packet.len() - body.len()]
+                .try_into()
+                .unwrap(),
+        );
         assert_eq!(len as usize, body.len());
         assert_eq!(packet[0], 0x1e, "COM_BINLOG_DUMP_GTID");
         assert_eq!(&packet[3..7], &77u32.to_le_bytes(), "server id");

@@ -65,7 +65,10 @@ pub async fn connect(config: Config) -> Result<(Client, Driver), Error> {
 }
 
 /// [`connect`], and in replication mode with the checkpointer.
-async fn open(config: Config, mut checkpointer: Option<checkpointing::Checkpointer>) -> Result<(Client, Driver), Error> {
+async fn open(
+    config: Config,
+    mut checkpointer: Option<checkpointing::Checkpointer>,
+) -> Result<(Client, Driver), Error> {
     let config = Arc::new(config);
     let tls = TlsConnector::new(config.tls(), config.host())?;
     tracing::info!(
@@ -123,7 +126,9 @@ fn start_position(start: &Start) -> StartPosition {
 ///
 /// It resolves when [`Client::shutdown`] is called (after the event in flight), when a
 /// non-blocking stream reaches the end of the binlog, when every client handle and stream was
-/// dropped, or with the error that ended the connection. On success it returns the position
+/// dropped, or with the error that ended the connection (a lost connection is first reopened
+/// from the last transaction boundary published, without repeating an item: see
+/// [`Reconnect`](crate::Reconnect) and `docs/guarantees.md`). On success it returns the position
 /// after the last complete transaction it published: the place to resume from
 /// ([`Start::Position`]). A binlog position inside a transaction is no place to resume (the
 /// transaction's TABLE_MAP events would be missing), so when the driver stops in the middle

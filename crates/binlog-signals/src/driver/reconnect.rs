@@ -25,7 +25,9 @@ const ER_QUERY_INTERRUPTED: u16 = 1317;
 /// would fail the same way, and skipping ahead would lose data silently.
 pub(crate) fn is_retryable(error: &Error) -> bool {
     match error {
-        Error::Io(_) | Error::ReadTimeout { .. } | Error::Connect { .. } | Error::ConnectTimeout { .. } => true,
+        Error::Io(_) | Error::ReadTimeout { .. } | Error::Connect { .. } | Error::ConnectTimeout { .. } => {
+            true
+        }
         Error::Server(source) => matches!(
             source.code,
             ER_CON_COUNT | ER_SERVER_SHUTDOWN | ER_CONNECTION_KILLED | ER_QUERY_INTERRUPTED

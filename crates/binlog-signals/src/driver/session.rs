@@ -453,7 +453,11 @@ impl SessionLoop {
 /// Resolves when a checkpoint save is due; never without checkpoints.
 async fn checkpoint_due(checkpointer: Option<&Checkpointer>, boundaries: &Boundaries) {
     match checkpointer {
-        Some(checkpointer) => checkpointer.due(boundaries.committed(), boundaries.pending() > 0).await,
+        Some(checkpointer) => {
+            checkpointer
+                .due(boundaries.committed(), boundaries.pending() > 0)
+                .await
+        }
         None => std::future::pending().await,
     }
 }
