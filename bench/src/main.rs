@@ -1,7 +1,9 @@
 //! Benchmarks of issue 9: a workload generator and side-by-side decoders. See
 //! docs/benchmarks.md for the commands and the figures.
 
+mod decode;
 mod generate;
+mod inmem;
 mod manifest;
 mod workload;
 
@@ -11,6 +13,8 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: binlog-bench <command> [options]
 commands:
   generate   fill a throwaway MariaDB with the workload and keep its binlogs in the cache
+  decode     bench 1: in-memory decode, binlog-proto vs mysql_common, same bytes, same run
+             [--iters K (default 5)] [--part narrow|wide (default both)] [--out FILE.md]
 options:
   --scale N      workload size (1 = 1,000,000 narrow + 16,000 wide rows inserted); default 1
   --seed S       workload seed; default 1
@@ -54,6 +58,7 @@ fn main() -> ExitCode {
             let dir = manifest::dir(&o.cache, o.scale, o.seed);
             generate::run(&dir, o.scale, o.seed).map(drop)
         }
+        "decode" => decode_cmd(&o),
         _ => Err(USAGE.to_owned()),
     });
     match result {
@@ -63,4 +68,27 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn flag(rest: &[String], name: &str) -> Option<String> {
+    rest.iter()
+        .position(|a| a == name)
+        .and_then(|i| rest.get(i + 1).cloned())
+}
+
+fn decode_cmd(o: &Options) -> Result<(), String> {
+    let dir = manifest::dir(&o.cache, o.scale, o.seed);
+    let manifest = manifest::Manifest::read(&dir)?;
+    let iters = flag(&o.rest, "--iters").map_or(Ok(5), |v| v.parse().map_err(|_| "--iters: a number"))?;
+    let parts = match flag(&o.rest, "--part") {
+        Some(p) => vec![p],
+        None => vec!["narrow".to_owned(), "wide".to_owned()],
+    };
+    let figures = inmem::run(&dir, &manifest, &parts, iters)?;
+    let table = inmem::table(&figures);
+    println!("{table}");
+    if let Some(out) = flag(&o.rest, "--out") {
+        std::fs::write(&out, table).map_err(|e| format!("{out}: {e}"))?;
+    }
+    Ok(())
 }

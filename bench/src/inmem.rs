@@ -1,0 +1,144 @@
+//! Bench 1: decode every event and every value of the generated binlogs held in memory,
+//! binlog-proto and mysql_common on the same bytes, alternating, in the same run.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::decode::{self, Tally};
+use crate::manifest::{Manifest, Part};
+
+/// One decoder's figures on one workload part.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub part: String,
+    pub decoder: &'static str,
+    pub rows: u64,
+    pub bytes: u64,
+    pub times: Vec<Duration>,
+}
+
+impl Figure {
+    pub fn median(&self) -> Duration {
+        let mut t = self.times.clone();
+        t.sort();
+        t.get(t.len() / 2).copied().unwrap_or_default()
+    }
+
+    pub fn best(&self) -> Duration {
+        self.times.iter().min().copied().unwrap_or_default()
+    }
+
+    pub fn rows_per_s(&self) -> f64 {
+        self.rows as f64 / self.median().as_secs_f64()
+    }
+
+    pub fn mb_per_s(&self) -> f64 {
+        self.bytes as f64 / 1e6 / self.median().as_secs_f64()
+    }
+}
+
+pub type DecodeFn = fn(&mut Tally, &[u8]) -> Result<(), String>;
+
+pub const DECODERS: [(&str, DecodeFn); 2] = [
+    ("binlog-proto", |t, b| decode::proto_in_memory(t, b)),
+    ("mysql_common", |t, b| decode::mysql_common(t, b)),
+];
+
+pub fn load(dir: &Path, part: &Part) -> Result<Vec<Vec<u8>>, String> {
+    part.files
+        .iter()
+        .map(|f| {
+            let path = dir.join(f);
+            std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
+        })
+        .collect()
+}
+
+pub fn pass(decode: DecodeFn, files: &[Vec<u8>]) -> Result<(Tally, Duration), String> {
+    let mut tally = Tally::default();
+    let started = Instant::now();
+    for bytes in files {
+        decode(&mut tally, bytes)?;
+    }
+    Ok((tally, started.elapsed()))
+}
+
+/// Runs both decoders `iters` times over each part (after one checked warm-up pass each).
+pub fn run(dir: &Path, manifest: &Manifest, parts: &[String], iters: usize) -> Result<Vec<Figure>, String> {
+    let mut figures = Vec::new();
+    for name in parts {
+        let part = manifest.part(name).ok_or(format!("no part {name} in the manifest"))?;
+        let files = load(dir, part)?;
+        let mut first: Option<Tally> = None;
+        let mut slot: Vec<Figure> = DECODERS
+            .iter()
+            .map(|(decoder, _)| Figure {
+                part: name.clone(),
+                decoder,
+                rows: part.counts.total(),
+                bytes: part.bytes,
+                times: Vec::new(),
+            })
+            .collect();
+        // Warm-up and correctness: both decoders find exactly the workload's row changes and
+        // the same values and NULLs.
+        for (decoder, f) in DECODERS {
+            let (t, _) = pass(f, &files)?;
+            if (t.inserted, t.updated, t.deleted)
+                != (part.counts.inserted, part.counts.updated, part.counts.deleted)
+            {
+                return Err(format!("{decoder} on {name}: found {t:?}, expected {:?}", part.counts));
+            }
+            if let Some(f) = &first {
+                if !f.same_counts(&t) {
+                    return Err(format!("{name}: decoders disagree:\n  {f:?}\n  {t:?}"));
+                }
+            }
+            eprintln!(
+                "{name}: {decoder}: {} events, {} rows events, {} row changes, {} values ({} NULL)",
+                t.events, t.rows_events, t.rows(), t.values, t.nulls
+            );
+            first.get_or_insert(t);
+        }
+        for i in 0..iters {
+            for (k, (decoder, f)) in DECODERS.iter().enumerate() {
+                let (_, time) = pass(*f, &files)?;
+                eprintln!("{name}: {decoder} run {}: {:.3} s", i + 1, time.as_secs_f64());
+                slot[k].times.push(time);
+            }
+        }
+        figures.extend(slot);
+    }
+    Ok(figures)
+}
+
+/// The figures as a Markdown table, with the ratio of binlog-proto to mysql_common.
+pub fn table(figures: &[Figure]) -> String {
+    let mut out = String::from(
+        "| workload | decoder | row changes | binlog MB | median s | best s | rows/s | MB/s | ratio |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for f in figures {
+        let peer = figures
+            .iter()
+            .find(|p| p.part == f.part && p.decoder == "mysql_common");
+        let ratio = peer.map_or(String::new(), |p| {
+            format!("{:.2}×", f.rows_per_s() / p.rows_per_s())
+        });
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.1} | {:.3} | {:.3} | {:.0} | {:.1} | {} |",
+            f.part,
+            f.decoder,
+            f.rows,
+            f.bytes as f64 / 1e6,
+            f.median().as_secs_f64(),
+            f.best().as_secs_f64(),
+            f.rows_per_s(),
+            f.mb_per_s(),
+            ratio
+        );
+    }
+    out
+}
