@@ -41,8 +41,21 @@ impl Tally {
 
     /// The counts both decoders must agree on (everything but the fold).
     pub fn same_counts(&self, other: &Tally) -> bool {
-        (self.rows_events, self.inserted, self.updated, self.deleted, self.values, self.nulls)
-            == (other.rows_events, other.inserted, other.updated, other.deleted, other.values, other.nulls)
+        (
+            self.rows_events,
+            self.inserted,
+            self.updated,
+            self.deleted,
+            self.values,
+            self.nulls,
+        ) == (
+            other.rows_events,
+            other.inserted,
+            other.updated,
+            other.deleted,
+            other.values,
+            other.nulls,
+        )
     }
 }
 

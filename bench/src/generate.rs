@@ -27,9 +27,7 @@ pub fn run(dir: &Path, scale: u64, seed: u64) -> Result<Manifest, String> {
         builder = builder.arg(*arg);
     }
     let server = builder.start().map_err(|e| e.to_string())?;
-    let version = server
-        .query_value("SELECT VERSION()")
-        .unwrap_or_default();
+    let version = server.query_value("SELECT VERSION()").unwrap_or_default();
     eprintln!("generate: MariaDB {version} on port {}", server.port());
     server
         .try_sql("CREATE DATABASE bench")

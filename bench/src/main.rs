@@ -15,6 +15,8 @@ commands:
   generate   fill a throwaway MariaDB with the workload and keep its binlogs in the cache
   decode     bench 1: in-memory decode, binlog-proto vs mysql_common, same bytes, same run
              [--iters K (default 5)] [--part narrow|wide (default both)] [--out FILE.md]
+  profile    one decoder in a loop, for `perf record`
+             --decoder binlog-proto|mysql_common --part narrow|wide [--iters K (default 10)]
 options:
   --scale N      workload size (1 = 1,000,000 narrow + 16,000 wide rows inserted); default 1
   --seed S       workload seed; default 1
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
             generate::run(&dir, o.scale, o.seed).map(drop)
         }
         "decode" => decode_cmd(&o),
+        "profile" => profile_cmd(&o),
         _ => Err(USAGE.to_owned()),
     });
     match result {
@@ -89,6 +92,31 @@ fn decode_cmd(o: &Options) -> Result<(), String> {
     println!("{table}");
     if let Some(out) = flag(&o.rest, "--out") {
         std::fs::write(&out, table).map_err(|e| format!("{out}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn profile_cmd(o: &Options) -> Result<(), String> {
+    let dir = manifest::dir(&o.cache, o.scale, o.seed);
+    let manifest = manifest::Manifest::read(&dir)?;
+    let iters: usize =
+        flag(&o.rest, "--iters").map_or(Ok(10), |v| v.parse().map_err(|_| "--iters: a number"))?;
+    let part = flag(&o.rest, "--part").unwrap_or_else(|| "narrow".to_owned());
+    let decoder = flag(&o.rest, "--decoder").unwrap_or_else(|| "binlog-proto".to_owned());
+    let (_, f) = inmem::DECODERS
+        .iter()
+        .find(|(name, _)| *name == decoder)
+        .ok_or(format!("no decoder {decoder}"))?;
+    let part = manifest.part(&part).ok_or(format!("no part {part}"))?;
+    let files = inmem::load(&dir, part)?;
+    for _ in 0..iters {
+        let (t, wall, cpu) = inmem::pass(*f, &files)?;
+        eprintln!(
+            "{decoder}: {} rows in {:.3} s wall, {:.3} s CPU",
+            t.rows(),
+            wall.as_secs_f64(),
+            cpu.as_secs_f64()
+        );
     }
     Ok(())
 }

@@ -234,11 +234,7 @@ pub fn wide(scale: u64, seed: u64, mut emit: impl FnMut(&str)) -> Counts {
 /// One row of `wide`, as a VALUES tuple. Nullable columns are NULL about a tenth of the time.
 fn wide_row(rng: &mut Rng, id: u64, sql: &mut String) {
     let null = |rng: &mut Rng| rng.chance(10);
-    let _ = write!(
-        sql,
-        "({id},{},",
-        rng.range(0, 255) as i64 - 128
-    );
+    let _ = write!(sql, "({id},{},", rng.range(0, 255) as i64 - 128);
     if null(rng) {
         sql.push_str("NULL,");
     } else {
@@ -273,11 +269,7 @@ fn wide_row(rng: &mut Rng, id: u64, sql: &mut String) {
             rng.range(0, 9_999_999_999)
         );
     }
-    let _ = write!(
-        sql,
-        "'1000-01-01' + INTERVAL {} DAY,",
-        rng.range(0, 3_000_000)
-    );
+    let _ = write!(sql, "'1000-01-01' + INTERVAL {} DAY,", rng.range(0, 3_000_000));
     if null(rng) {
         sql.push_str("NULL,");
     } else {
