@@ -20,6 +20,8 @@ pub struct Figure {
     /// CPU time of the decoding thread in each run: what the decoder itself used, unaffected
     /// by other processes waiting for or holding the two shared cores.
     pub cpu: Vec<Duration>,
+    /// Heap allocations in one pass.
+    pub allocs: u64,
 }
 
 impl Figure {
@@ -114,12 +116,15 @@ pub fn run(dir: &Path, manifest: &Manifest, parts: &[String], iters: usize) -> R
                 bytes: part.bytes,
                 times: Vec::new(),
                 cpu: Vec::new(),
+                allocs: 0,
             })
             .collect();
         // Warm-up and correctness: both decoders find exactly the workload's row changes and
         // the same values and NULLs.
-        for (decoder, f) in DECODERS {
-            let (t, _, _) = pass(f, &files)?;
+        for (k, (decoder, f)) in DECODERS.iter().enumerate() {
+            let (result, allocs) = crate::alloc_count::count(|| pass(*f, &files));
+            let (t, _, _) = result?;
+            slot[k].allocs = allocs;
             if (t.inserted, t.updated, t.deleted)
                 != (part.counts.inserted, part.counts.updated, part.counts.deleted)
             {
@@ -164,8 +169,8 @@ pub fn run(dir: &Path, manifest: &Manifest, parts: &[String], iters: usize) -> R
 /// The figures as a Markdown table, with the ratio of binlog-proto to mysql_common.
 pub fn table(figures: &[Figure]) -> String {
     let mut out = String::from(
-        "| workload | decoder | row changes | binlog MB | CPU s (median) | wall s (median) | rows/s | MB/s | ratio | wall rows/s |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| workload | decoder | row changes | binlog MB | CPU s (median) | wall s (median) | rows/s | MB/s | ratio | wall rows/s | allocations / row |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for f in figures {
         let peer = figures
@@ -176,7 +181,7 @@ pub fn table(figures: &[Figure]) -> String {
         });
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.1} | {:.3} | {:.3} | {:.0} | {:.1} | {} | {:.0} |",
+            "| {} | {} | {} | {:.1} | {:.3} | {:.3} | {:.0} | {:.1} | {} | {:.0} | {:.3} |",
             f.part,
             f.decoder,
             f.rows,
@@ -186,7 +191,8 @@ pub fn table(figures: &[Figure]) -> String {
             f.rows_per_s(),
             f.mb_per_s(),
             ratio,
-            f.wall_rows_per_s()
+            f.wall_rows_per_s(),
+            f.allocs as f64 / f.rows as f64
         );
     }
     out

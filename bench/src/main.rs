@@ -1,20 +1,27 @@
 //! Benchmarks of issue 9: a workload generator and side-by-side decoders. See
 //! docs/benchmarks.md for the commands and the figures.
 
+mod alloc_count;
 mod decode;
 mod generate;
 mod inmem;
 mod manifest;
+mod rss;
 mod workload;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[global_allocator]
+static ALLOCATOR: alloc_count::Counting = alloc_count::Counting;
 
 const USAGE: &str = "usage: binlog-bench <command> [options]
 commands:
   generate   fill a throwaway MariaDB with the workload and keep its binlogs in the cache
   decode     bench 1: in-memory decode, binlog-proto vs mysql_common, same bytes, same run
              [--iters K (default 5)] [--part narrow|wide (default both)] [--out FILE.md]
+  rss        peak RSS while decoding the cached binlogs file by file (streaming), per decoder,
+             in child processes [--scales 1,4 (default)] [--out FILE.md]
   profile    one decoder in a loop, for `perf record`
              --decoder binlog-proto|mysql_common --part narrow|wide [--iters K (default 10)]
 options:
@@ -62,6 +69,12 @@ fn main() -> ExitCode {
         }
         "decode" => decode_cmd(&o),
         "profile" => profile_cmd(&o),
+        "rss" => rss_cmd(&o),
+        "rss-child" => {
+            let dir = flag(&o.rest, "--dir")
+                .map_or_else(|| manifest::dir(&o.cache, o.scale, o.seed), PathBuf::from);
+            rss::child(&dir, &flag(&o.rest, "--decoder").unwrap_or_default())
+        }
         _ => Err(USAGE.to_owned()),
     });
     match result {
@@ -117,6 +130,20 @@ fn profile_cmd(o: &Options) -> Result<(), String> {
             wall.as_secs_f64(),
             cpu.as_secs_f64()
         );
+    }
+    Ok(())
+}
+
+fn rss_cmd(o: &Options) -> Result<(), String> {
+    let scales = flag(&o.rest, "--scales").unwrap_or_else(|| "1,4".to_owned());
+    let scales: Vec<u64> = scales
+        .split(',')
+        .map(|s| s.parse().map_err(|_| "--scales: numbers, comma-separated"))
+        .collect::<Result<_, _>>()?;
+    let table = rss::run(&o.cache, &scales, o.seed)?;
+    println!("{table}");
+    if let Some(out) = flag(&o.rest, "--out") {
+        std::fs::write(&out, table).map_err(|e| format!("{out}: {e}"))?;
     }
     Ok(())
 }
