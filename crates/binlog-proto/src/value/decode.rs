@@ -187,6 +187,18 @@ pub(crate) fn decode_validated<'a>(
             let (data, len) = prefixed(input, len_bytes)?;
             (Value::Geometry(data), len)
         }
+        Plan::DateTime2 { fsp } => (
+            Value::DateTime(temporal::decode_datetime2(input, fsp).ok()?),
+            5usize.saturating_add(fraction_bytes(fsp)),
+        ),
+        Plan::Timestamp2 { fsp } => (
+            Value::Timestamp(temporal::decode_timestamp2(input, fsp).ok()?),
+            4usize.saturating_add(fraction_bytes(fsp)),
+        ),
+        Plan::Decimal { precision, scale } => {
+            let (d, len) = Decimal::from_binary(input, precision, scale).ok()?;
+            (Value::Decimal(d), len)
+        }
         _ => return decode_value(column, input, partial_json, false).ok(),
     })
 }
@@ -348,6 +360,16 @@ pub(crate) fn value_len(column: &Column, input: &[u8], partial_json: bool) -> Re
         Plan::String { len_bytes, .. } => Ok(length_prefixed(input, len_bytes, "string (truncated)")?.1),
         Plan::Blob { len_bytes } => Ok(length_prefixed(input, len_bytes, "BLOB/TEXT (truncated)")?.1),
         Plan::Geometry { len_bytes } => Ok(length_prefixed(input, len_bytes, "GEOMETRY (truncated)")?.1),
+        // The temporal types and DECIMAL are checked by decoding them, without building a Value.
+        Plan::DateTime2 { fsp } => {
+            temporal::decode_datetime2(input, fsp).map(|_| 5usize.saturating_add(fraction_bytes(fsp)))
+        }
+        Plan::Timestamp2 { fsp } => {
+            temporal::decode_timestamp2(input, fsp).map(|_| 4usize.saturating_add(fraction_bytes(fsp)))
+        }
+        Plan::Decimal { precision, scale } => {
+            Decimal::from_binary(input, precision, scale).map(|(_, len)| len)
+        }
         _ => decode_value(column, input, partial_json, true).map(|(_, len)| len),
     }
 }
