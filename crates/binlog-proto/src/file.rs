@@ -170,7 +170,7 @@ impl<'a> BinlogFile<'a> {
             available: rest.len() as u64,
         })?;
         let size = checked_size(&header, offset)?;
-        let event = rest.get(..size).ok_or_else(|| Error::Truncated {
+        let event = rest.get(..size).ok_or(Error::Truncated {
             offset,
             needed: size as u64,
             available: rest.len() as u64,

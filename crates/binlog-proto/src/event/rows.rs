@@ -217,9 +217,7 @@ pub fn parse_rows_event<'a>(
         // A longer post-header than we know: skip the rest of it.
         pos = pos.max(usize::from(post_header_len));
     }
-    let table = tables
-        .get(table_id)
-        .ok_or_else(|| Error::UnknownTable { table_id })?;
+    let table = tables.get(table_id).ok_or(Error::UnknownTable { table_id })?;
     let (after_width, width) =
         lenenc_int(body.get(pos..).unwrap_or(&[])).map_err(|_| bad("rows event column count", pos))?;
     let width = usize::try_from(width)

@@ -130,12 +130,12 @@ impl Decimal {
     /// number of bytes it took. Fails when the bytes are too few, precision/scale are out of
     /// range, or a digit group holds more than its digits can (not a number the server writes).
     pub fn from_binary(input: &[u8], precision: u8, scale: u8) -> Result<(Decimal, usize), Error> {
-        let layout = Layout::new(precision, scale).ok_or_else(|| Error::Malformed {
+        let layout = Layout::new(precision, scale).ok_or(Error::Malformed {
             what: "DECIMAL precision/scale",
             offset: 0,
         })?;
         let len = layout.len();
-        let stored = input.get(..len).ok_or_else(|| Error::Malformed {
+        let stored = input.get(..len).ok_or(Error::Malformed {
             what: "DECIMAL value (truncated)",
             offset: input.len(),
         })?;

@@ -320,7 +320,7 @@ pub(crate) fn decode_value<'a>(
         }
         Plan::Vector { len_bytes } => {
             let (data, len) = length_prefixed(input, len_bytes, "VECTOR (truncated)")?;
-            let vector = Vector::new(data).ok_or_else(|| Error::Malformed {
+            let vector = Vector::new(data).ok_or(Error::Malformed {
                 what: "VECTOR (length not a multiple of 4)",
                 offset: 0,
             })?;

@@ -205,7 +205,7 @@ fn take<const N: usize>(input: &[u8], what: &'static str) -> Result<[u8; N], Err
     input
         .get(..N)
         .and_then(|s| <[u8; N]>::try_from(s).ok())
-        .ok_or_else(|| Error::Malformed {
+        .ok_or(Error::Malformed {
             what,
             offset: input.len(),
         })

@@ -40,7 +40,7 @@ pub(super) fn scan<'r>(
     let null_len = present.div_ceil(8);
     let nulls = input
         .get(pos..pos.saturating_add(null_len))
-        .ok_or_else(|| Error::Malformed {
+        .ok_or(Error::Malformed {
             what: "row NULL bitmap",
             offset: pos,
         })?;
