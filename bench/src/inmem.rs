@@ -133,10 +133,10 @@ pub fn run(dir: &Path, manifest: &Manifest, parts: &[String], iters: usize) -> R
                     part.counts
                 ));
             }
-            if let Some(f) = &first {
-                if !f.same_counts(&t) {
-                    return Err(format!("{name}: decoders disagree:\n  {f:?}\n  {t:?}"));
-                }
+            if let Some(f) = &first
+                && !f.same_counts(&t)
+            {
+                return Err(format!("{name}: decoders disagree:\n  {f:?}\n  {t:?}"));
             }
             eprintln!(
                 "{name}: {decoder}: {} events, {} rows events, {} row changes, {} values ({} NULL)",

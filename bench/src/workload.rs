@@ -52,7 +52,7 @@ impl Rng {
         const ASCII: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_.,:;";
         for _ in 0..len {
             let r = self.next_u64();
-            if r % 29 == 0 {
+            if r.is_multiple_of(29) {
                 out.push(['é', 'ß', 'ж', '中', '€'][(r >> 8) as usize % 5]);
             } else {
                 out.push(ASCII[(r >> 8) as usize % ASCII.len()] as char);
@@ -157,9 +157,9 @@ pub fn narrow(scale: u64, seed: u64, mut emit: impl FnMut(&str)) -> Counts {
             counts.inserted += NARROW_BATCH;
         }
         let delta = rng.range(1, 1000);
-        let _ = write!(
+        let _ = writeln!(
             sql,
-            "UPDATE narrow SET k = k + 1, amount = amount - {delta}, note = '{}' WHERE id BETWEEN {} AND {};\n",
+            "UPDATE narrow SET k = k + 1, amount = amount - {delta}, note = '{}' WHERE id BETWEEN {} AND {};",
             block % 1000,
             base,
             base + NARROW_UPDATE - 1
