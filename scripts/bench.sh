@@ -4,6 +4,8 @@
 # committed), then runs
 #   1. in-memory decode: binlog-proto vs mysql_common on the same bytes, in the same run;
 #   2. peak RSS while decoding the binlog files (streaming) at 1x and 4x the workload;
+#   3. mariadb-binlog --verbose --base64-output=decode-rows on the same files (the peer of
+#      `binlog decode --format json`; set BINLOG_CLI=path/to/binlog to time that too);
 # and writes the figures, with the machine's load, to bench/results/figures.md.
 #
 # Environment: SCALES (default "1 4"), ITERS (runs per decoder, default 7), NICE (default 5).
@@ -29,6 +31,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 nice -n "$NICE" "$BIN" decode --iters "$ITERS" --out "$OUT/decode.md"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 nice -n "$NICE" "$BIN" rss --scales "$(echo $SCALES | tr ' ' ',')" --out "$OUT/rss.md"
+nice -n "$NICE" "$BIN" cli --iters 3 ${BINLOG_CLI:+--binlog-cli "$BINLOG_CLI"} --out "$OUT/cli.md"
 
 {
     echo "## Figures of $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -44,5 +47,9 @@ nice -n "$NICE" "$BIN" rss --scales "$(echo $SCALES | tr ' ' ',')" --out "$OUT/r
     echo "### Peak RSS, streaming from the files"
     echo
     cat "$OUT/rss.md"
+    echo
+    echo "### Command-line decode to /dev/null (scale 1, median of 3)"
+    echo
+    cat "$OUT/cli.md"
 } > "$OUT/figures.md"
 cat "$OUT/figures.md"
