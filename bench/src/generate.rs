@@ -11,7 +11,7 @@ use crate::workload::{self, Counts};
 /// Server options for the run: no ANNOTATE_ROWS events (they would copy every multi-row INSERT
 /// statement into the binlog and make the files mostly SQL text), room for big statements,
 /// and no fsync: the binlog content is what matters, not durability.
-const SERVER_ARGS: &[&str] = &[
+pub const SERVER_ARGS: &[&str] = &[
     "--binlog-annotate-row-events=OFF",
     "--max-binlog-size=1073741824",
     "--max-allowed-packet=64M",

@@ -6,6 +6,7 @@ mod cli;
 mod decode;
 mod generate;
 mod inmem;
+mod later;
 mod manifest;
 mod rss;
 mod workload;
@@ -77,15 +78,7 @@ fn main() -> ExitCode {
         "profile" => profile_cmd(&o),
         "rss" => rss_cmd(&o),
         "cli" => cli_cmd(&o),
-        "e2e" | "latency" => Err(format!(
-            "`{command}` needs the binlog-signals driver (connect + session loop), which is not on \
-             main yet; see docs/benchmarks.md, \"Not measured yet\""
-        )),
-        "rss-child" => {
-            let dir = flag(&o.rest, "--dir")
-                .map_or_else(|| manifest::dir(&o.cache, o.scale, o.seed), PathBuf::from);
-            rss::child(&dir, &flag(&o.rest, "--decoder").unwrap_or_default())
-        }
+        "e2e" | "latency" => Err(later::missing(command)),
         _ => Err(USAGE.to_owned()),
     });
     match result {
