@@ -79,6 +79,11 @@ fn main() -> ExitCode {
         "rss" => rss_cmd(&o),
         "cli" => cli_cmd(&o),
         "e2e" | "latency" => Err(later::missing(command)),
+        "rss-child" => {
+            let dir = flag(&o.rest, "--dir")
+                .map_or_else(|| manifest::dir(&o.cache, o.scale, o.seed), PathBuf::from);
+            rss::child(&dir, &flag(&o.rest, "--decoder").unwrap_or_default())
+        }
         _ => Err(USAGE.to_owned()),
     });
     match result {
