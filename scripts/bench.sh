@@ -4,8 +4,9 @@
 # committed), then runs
 #   1. in-memory decode: binlog-proto vs mysql_common on the same bytes, in the same run;
 #   2. peak RSS while decoding the binlog files (streaming) at 1x and 4x the workload;
-#   3. mariadb-binlog --verbose --base64-output=decode-rows on the same files (the peer of
-#      `binlog decode --format json`; set BINLOG_CLI=path/to/binlog to time that too);
+#   3. `binlog decode --format json` vs mariadb-binlog --verbose --base64-output=decode-rows
+#      on the same files, output to /dev/null (BINLOG_CLI=path overrides the release build of
+#      the workspace's `binlog` used by default);
 # and writes the figures, with the machine's load, to bench/results/figures.md.
 #
 # Environment: SCALES (default "1 4"), ITERS (runs per decoder, default 7), NICE (default 5).
@@ -21,6 +22,10 @@ mkdir -p "$OUT"
 
 scripts/ensure-mariadb.sh
 cargo build --release --locked --manifest-path bench/Cargo.toml
+if [ -z "${BINLOG_CLI:-}" ]; then
+    cargo build --release --locked -p binlog-cli
+    BINLOG_CLI=target/release/binlog
+fi
 for scale in $SCALES; do
     if [ ! -f "bench/cache/s${scale}-seed1/manifest.txt" ]; then
         nice -n "$NICE" "$BIN" generate --scale "$scale"
@@ -31,7 +36,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 nice -n "$NICE" "$BIN" decode --iters "$ITERS" --out "$OUT/decode.md"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 nice -n "$NICE" "$BIN" rss --scales "$(echo $SCALES | tr ' ' ',')" --out "$OUT/rss.md"
-nice -n "$NICE" "$BIN" cli --iters 3 ${BINLOG_CLI:+--binlog-cli "$BINLOG_CLI"} --out "$OUT/cli.md"
+nice -n "$NICE" "$BIN" cli --iters 3 --binlog-cli "$BINLOG_CLI" --out "$OUT/cli.md"
 
 {
     echo "## Figures of $(date -u '+%Y-%m-%d %H:%M UTC')"
