@@ -56,7 +56,8 @@ pub fn run(
         tools.push(("mariadb-binlog -v --base64-output=decode-rows", mariadb));
         if let Some(cli) = binlog_cli {
             let mut ours = Command::new(cli);
-            ours.args(["decode", "--format", "json", "--no-progress"]).args(&files);
+            ours.args(["decode", "--format", "json", "--no-progress"])
+                .args(&files);
             tools.push(("binlog decode --format json", ours));
         }
         for (name, mut cmd) in tools {
