@@ -1,6 +1,6 @@
-//! Hooks for the benchmarks of issue 9 that need code not on `main` yet. The commands exist
-//! (`e2e`, `latency`) so the figures table has their place; they say what is missing until
-//! then.
+//! Hooks for the benchmarks of issue 9 that need the binlog-signals driver (it reached `main`
+//! as the offline benchmarks were finished). The commands exist (`e2e`, `latency`); they say
+//! what is missing until they are written.
 //!
 //! - `e2e` (bench 2): start a private server with [`crate::generate::SERVER_ARGS`], subscribe
 //!   with binlog-signals' `rows_inserted/updated/deleted` streams (and, as the peer,
@@ -16,10 +16,11 @@
 //!   (target p99 < 2 ms on loopback).
 //! - bench 3 is `cli --binlog-cli PATH` (not a hook any more: the CLI is on main).
 
-/// What `e2e` and `latency` answer until the driver lands.
+/// What `e2e` and `latency` answer until they are written.
 pub fn missing(command: &str) -> String {
     format!(
-        "`{command}` needs the binlog-signals driver (connect + session loop), which is not on \
-         main yet; see bench/src/later.rs and docs/benchmarks.md, \"Not measured yet\""
+        "`{command}` is not written yet (it needs the binlog-signals driver, which reached main \
+         as the offline benchmarks were finished); see bench/src/later.rs and \
+         docs/benchmarks.md, \"Not measured yet\""
     )
 }
