@@ -85,7 +85,11 @@ pub fn uncompress_zstd(input: &[u8], declared: u64, limit: usize) -> Result<Vec<
         zstd::bulk::Decompressor::new()
             .and_then(|mut d| d.decompress_to_buffer(input, &mut out))
             .map_err(|_| mismatch())?;
-        return if out.len() == size { Ok(out) } else { Err(mismatch()) };
+        return if out.len() == size {
+            Ok(out)
+        } else {
+            Err(mismatch())
+        };
     }
     // Stream rather than `zstd::bulk::decompress`, which allocates the declared size up front:
     // a 50-byte event must not be able to reserve `limit` bytes. One byte past the declared
@@ -129,7 +133,11 @@ fn zstd_window(input: &[u8]) -> Option<u64> {
         .rev()
         .fold(0u64, |acc, &b| acc.wrapping_shl(8) | u64::from(b));
     // The 2-byte form is offset by 256.
-    Some(if size_len == 2 { value.saturating_add(256) } else { value })
+    Some(if size_len == 2 {
+        value.saturating_add(256)
+    } else {
+        value
+    })
 }
 
 #[cfg(test)]

@@ -20,8 +20,7 @@ use binlog_proto::event::table_map::{TableMaps, parse_table_map};
 use binlog_proto::event::{Decoder, EventType};
 use binlog_proto::file::BinlogReader;
 use binlog_proto::limits::{
-    DEFAULT_MAX_DECOMPRESSED_SIZE, DEFAULT_MAX_PACKET_SIZE, MAX_COLUMNS, MAX_PACKET_CHUNK,
-    MAX_ZSTD_WINDOW,
+    DEFAULT_MAX_DECOMPRESSED_SIZE, DEFAULT_MAX_PACKET_SIZE, MAX_COLUMNS, MAX_PACKET_CHUNK, MAX_ZSTD_WINDOW,
 };
 use binlog_proto::packet::PacketReader;
 use binlog_proto::value::Json;
@@ -165,7 +164,11 @@ fn blob_length_at_its_maximum() {
     let (result, bytes) = peak(|| {
         let event = parse_rows_event(EventType::WRITE_ROWS_EVENT_V1, &body, 8, &tables)?;
         for row in event.rows() {
-            for (_, value) in row?.after().into_iter().flat_map(|i| i.values().collect::<Vec<_>>()) {
+            for (_, value) in row?
+                .after()
+                .into_iter()
+                .flat_map(|i| i.values().collect::<Vec<_>>())
+            {
                 let _ = value.to_owned_value();
             }
         }
@@ -194,14 +197,18 @@ fn column_counts_at_their_maximum() {
     let map = table_map(&vec![3u8; MAX_COLUMNS], &[]);
     let (result, bytes) = peak(|| parse_table_map(&map, 8).map(|m| m.columns().len()));
     assert_eq!(result.unwrap(), MAX_COLUMNS);
-    assert!(bytes < MAX_COLUMNS * 256, "{bytes} bytes for {MAX_COLUMNS} columns");
+    assert!(
+        bytes < MAX_COLUMNS * 256,
+        "{bytes} bytes for {MAX_COLUMNS} columns"
+    );
     // A rows event whose width field claims u64::MAX columns.
     let mut tables = TableMaps::new();
     tables.insert(parse_table_map(&table_map(&[3], &[]), 8).unwrap());
     let mut rows = vec![7, 0, 0, 0, 0, 0, 1, 0];
     put_lenenc(&mut rows, u64::MAX);
     rows.extend_from_slice(&[0xff; 32]);
-    let (result, bytes) = peak(|| parse_rows_event(EventType::WRITE_ROWS_EVENT_V1, &rows, 8, &tables).map(|_| ()));
+    let (result, bytes) =
+        peak(|| parse_rows_event(EventType::WRITE_ROWS_EVENT_V1, &rows, 8, &tables).map(|_| ()));
     assert!(result.is_err());
     assert!(bytes < 4 * KIB, "{bytes}");
 }
@@ -312,7 +319,10 @@ fn zstd_does_not_malloc_a_forged_window() {
     uncompress_zstd(&zstd::bulk::compress(b"warm", 1).unwrap(), 4, 1 << 20).unwrap();
     let before = vm_peak();
     for _ in 0..4 {
-        assert_eq!(uncompress_zstd(&frame, 6, DEFAULT_MAX_DECOMPRESSED_SIZE).unwrap(), b"abcdef");
+        assert_eq!(
+            uncompress_zstd(&frame, 6, DEFAULT_MAX_DECOMPRESSED_SIZE).unwrap(),
+            b"abcdef"
+        );
     }
     let grown = vm_peak().saturating_sub(before);
     assert!(grown < 32 * MIB, "VmPeak grew by {grown} bytes");

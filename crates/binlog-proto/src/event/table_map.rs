@@ -879,8 +879,13 @@ mod tests {
     fn a_table_map_without_metadata_sizes_only_what_needs_none() {
         // The 5.2.2-a_drop6 (wl2325) TABLE_MAP of ver_5_1-wl2325_r.001: `test`.`t1` (a INT,
         // b CHAR(50)), and nothing after the column types.
-        let map = parse_table_map(&[0, 0, 0, 0, 0, 0, 4, b't', b'e', b's', b't', 0, 2, b't', b'1', 0, 2, 3, 0xfe], 6)
-            .unwrap();
+        let map = parse_table_map(
+            &[
+                0, 0, 0, 0, 0, 0, 4, b't', b'e', b's', b't', 0, 2, b't', b'1', 0, 2, 3, 0xfe,
+            ],
+            6,
+        )
+        .unwrap();
         let [a, b] = map.columns() else { panic!() };
         assert_eq!(a.plan, Plan::Int { width: 4 });
         assert_eq!(b.plan, Plan::NoMetadata);
