@@ -202,4 +202,31 @@ mod tests {
         ));
         assert!(uncompress_zstd(b"not zstd", 10, 100).is_err());
     }
+
+    #[test]
+    fn zstd_window_sizes_from_frame_headers() {
+        // Window descriptor: exponent 17, mantissa 0 -> 2^27; mantissa 4 -> 1.5 * 2^27.
+        assert_eq!(
+            zstd_window(&[0x28, 0xb5, 0x2f, 0xfd, 0x00, 17 << 3]),
+            Some(1 << 27)
+        );
+        assert_eq!(
+            zstd_window(&[0x28, 0xb5, 0x2f, 0xfd, 0x00, 17 << 3 | 4]),
+            Some(3 << 26)
+        );
+        // Single segment: the content size is the window (1, 2 (+256), 4, 8 bytes).
+        assert_eq!(zstd_window(&[0x28, 0xb5, 0x2f, 0xfd, 0x20, 100]), Some(100));
+        assert_eq!(zstd_window(&[0x28, 0xb5, 0x2f, 0xfd, 0x60, 0, 1]), Some(512));
+        let frame = zstd::bulk::compress(&[5u8; 1000], 3).unwrap();
+        assert_eq!(zstd_window(&frame), Some(1000));
+        assert_eq!(zstd_window(b"not zstd"), None);
+        assert_eq!(zstd_window(&[0x28, 0xb5, 0x2f, 0xfd]), None);
+        // A frame whose window exceeds the declared size is decoded in one pass, and a liar
+        // is still caught.
+        let mut forged = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 17 << 3, 0x19, 0, 0];
+        forged.extend_from_slice(b"abc");
+        assert_eq!(uncompress_zstd(&forged, 3, 100).unwrap(), b"abc");
+        assert!(uncompress_zstd(&forged, 2, 100).is_err());
+        assert!(uncompress_zstd(&forged, 4, 100).is_err());
+    }
 }
