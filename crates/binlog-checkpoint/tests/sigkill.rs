@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -17,10 +18,14 @@ use binlog_checkpoint::{Checkpoint, FileStore, Flavor, GtidState};
 const CHILD_ENV: &str = "BINLOG_CHECKPOINT_SAVE_LOOP_FILE";
 const CHILD_TEST: &str = "save_loop_child";
 const ROUNDS: usize = 250;
-/// The longest a child runs before it is killed; drawn uniformly from 0 to this.
+/// How long a child runs after its first save before it is killed; drawn uniformly from 0
+/// to this.
 const MAX_DELAY: Duration = Duration::from_millis(30);
 /// A child left behind by a failed parent stops by itself after this long.
 const CHILD_LIFETIME: Duration = Duration::from_secs(20);
+/// How long to wait for a child's first save before killing it anyway (the round then
+/// counts as one without a save).
+const FIRST_SAVE_DEADLINE: Duration = Duration::from_secs(10);
 const FIRST_POSITION: u64 = 4;
 /// What the child prints before each position it saved.
 const ACK: &str = "checkpoint saved at ";
@@ -108,6 +113,7 @@ fn run_child(exe: &Path, file: &Path, delay: Duration) -> Round {
     let mut child = Reaped(child);
     let stdout = child.0.stdout.take().unwrap();
     let mut stderr = child.0.stderr.take().unwrap();
+    let (first_save, saved) = mpsc::channel();
     let acks = thread::spawn(move || {
         let mut last = None;
         let mut saves = 0;
@@ -117,6 +123,9 @@ fn run_child(exe: &Path, file: &Path, delay: Duration) -> Round {
             if let Some((_, position)) = line.split_once(ACK) {
                 last = Some(position.parse::<u64>().unwrap());
                 saves += 1;
+                if saves == 1 {
+                    let _ = first_save.send(());
+                }
             }
         }
         (last, saves)
@@ -126,6 +135,10 @@ fn run_child(exe: &Path, file: &Path, delay: Duration) -> Round {
         let _ = stderr.read_to_string(&mut text);
         text
     });
+    // The delay counts from the child's first save, not from its start: on a loaded machine
+    // process start-up alone can take longer than the whole delay, and a kill before the first
+    // save tests nothing.
+    let _ = saved.recv_timeout(FIRST_SAVE_DEADLINE);
     thread::sleep(delay);
     child.0.kill().unwrap();
     let status = child.0.wait().unwrap();

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::config::LagPolicy;
+use crate::driver::Shutdown;
 use crate::error::Error;
 use crate::hub::{Hub, Registry, Tracker};
 use crate::item::{BinlogEvent, BinlogPosition, RowsEvent};
@@ -30,6 +31,19 @@ use crate::streams::{BinlogEvents, BinlogPositions, RowsDeleted, RowsInserted, R
 #[derive(Debug, Clone)]
 pub struct Client {
     registries: Arc<Registries>,
+    shutdown: Arc<Shutdown>,
+    /// Shared by the clones; when the last one is dropped, the driver is told.
+    _handle: Arc<Handle>,
+}
+
+/// Dropped with the last [`Client`] clone.
+#[derive(Debug)]
+struct Handle(Arc<Shutdown>);
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.0.clients_dropped();
+    }
 }
 
 #[derive(Debug)]
@@ -66,11 +80,29 @@ impl Client {
     pub fn binlog_positions(&self) -> BinlogPositions {
         BinlogPositions::new(self.registries.binlog_positions.subscribe())
     }
+
+    /// Asks the driver to stop: it finishes the event in flight, closes the connection, ends
+    /// every stream (after the items they buffered) and returns the position reached. Returns
+    /// at once; await the driver to know when it is done. Calling it again does nothing.
+    ///
+    /// Dropping every clone of the client also stops the driver, once no stream is left:
+    /// streams created before keep receiving events until they are dropped too (the driver
+    /// notices at the next event or heartbeat).
+    pub fn shutdown(&self) {
+        self.shutdown.request();
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) was called on this client or a clone.
+    pub fn is_shutdown_requested(&self) -> bool {
+        self.shutdown.is_requested()
+    }
+
+    pub(crate) fn shutdown_signal(&self) -> Arc<Shutdown> {
+        Arc::clone(&self.shutdown)
+    }
 }
 
 /// The driver's side of a [`Client`]: one hub per signal and their shared tracker.
-// Owned by the connection driver (integration); tested below.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) struct Hubs {
     pub(crate) rows_inserted: Hub<RowsEvent>,
     pub(crate) rows_updated: Hub<RowsEvent>,
@@ -80,8 +112,17 @@ pub(crate) struct Hubs {
     pub(crate) tracker: Arc<Tracker>,
 }
 
-#[cfg_attr(not(test), allow(dead_code))]
 impl Hubs {
+    /// Whether any stream exists (taking items, or waiting to be picked up).
+    pub(crate) fn has_subscribers(&self) -> bool {
+        self.tracker.tracked() > 0
+            || self.rows_inserted.has_pending()
+            || self.rows_updated.has_pending()
+            || self.rows_deleted.has_pending()
+            || self.binlog_events.has_pending()
+            || self.binlog_positions.has_pending()
+    }
+
     /// Ends every stream: cleanly (`None`) or with `error`.
     pub(crate) fn close(self, error: Option<Error>) {
         self.rows_inserted.close(error.clone());
@@ -93,9 +134,9 @@ impl Hubs {
 }
 
 /// A client handle and the hubs its streams are fed from.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn channels(capacity: usize, policy: LagPolicy) -> (Client, Hubs) {
     let tracker = Tracker::new();
+    let shutdown = Arc::new(Shutdown::default());
     let (rows_inserted, inserted) = Hub::new(capacity, policy, tracker.clone());
     let (rows_updated, updated) = Hub::new(capacity, policy, tracker.clone());
     let (rows_deleted, deleted) = Hub::new(capacity, policy, tracker.clone());
@@ -109,6 +150,8 @@ pub(crate) fn channels(capacity: usize, policy: LagPolicy) -> (Client, Hubs) {
             binlog_events: events,
             binlog_positions: positions,
         }),
+        shutdown: Arc::clone(&shutdown),
+        _handle: Arc::new(Handle(shutdown)),
     };
     let hubs = Hubs {
         rows_inserted,
@@ -129,14 +172,15 @@ mod tests {
     use crate::item::RowAction;
 
     fn row(action: RowAction, schema: &str, table: &str, pos: u64) -> RowsEvent {
-        RowsEvent::new(
+        let meta = crate::item::Meta {
             action,
-            schema,
-            table,
-            1_700_000_000,
-            1,
-            BinlogPosition::new("mysql-bin.000001", pos),
-        )
+            timestamp: 1_700_000_000,
+            server_id: 1,
+            position: BinlogPosition::new("mysql-bin.000001", pos),
+            gtid: None,
+        };
+        let columns = std::sync::Arc::new(crate::item::Columns::positional(1));
+        RowsEvent::new(meta, schema, table, columns, Vec::new())
     }
 
     /// One event fans out to its signals; the tracker covers all of them with one sequence

@@ -75,7 +75,61 @@ pub enum Error {
         /// The TLS mode in force.
         mode: TlsMode,
     },
-    /// The server refused a request (ERR packet), e.g. access denied or a purged binlog file.
+    /// The server refused the login: wrong user name or password, or the account may not
+    /// connect from this host (ERR 1045).
+    #[error("the server refused the login of user {user:?}: {source}")]
+    AccessDenied {
+        /// The configured user name.
+        user: String,
+        /// The server's error.
+        source: ServerError,
+    },
+    /// The account lacks a replication privilege: the server refused the binlog status
+    /// query (`REPLICATION CLIENT`, MariaDB's `BINLOG MONITOR`), the replica registration or
+    /// the binlog dump (`REPLICATION SLAVE`).
+    #[error(
+        "the server refused {during}: {source}; the account needs the REPLICATION SLAVE and \
+         REPLICATION CLIENT privileges (GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO ...)"
+    )]
+    ReplicationDenied {
+        /// The step refused, e.g. "replica registration (COM_REGISTER_SLAVE)".
+        during: &'static str,
+        /// The server's error.
+        source: ServerError,
+    },
+    /// A server setting rules out a row-based binlog stream: binary logging is off
+    /// (`log_bin`), or `binlog_format` is not `ROW`.
+    #[error("server setting {setting} is {value:?}: {requirement}")]
+    ServerConfig {
+        /// The server variable, e.g. "log_bin" or "binlog_format".
+        setting: &'static str,
+        /// Its value as the server reported it.
+        value: String,
+        /// What is needed instead, and how to get it.
+        requirement: &'static str,
+    },
+    /// The server cannot send the binlog from the requested start: the file does not exist or
+    /// was purged, or the position is not valid in it (ERR 1236).
+    #[error("the server cannot send the binlog from {start}: {source}")]
+    BinlogUnavailable {
+        /// The start position asked for, e.g. `mysql-bin.000042:4`.
+        start: String,
+        /// The server's error.
+        source: ServerError,
+    },
+    /// Another replica connected with the same server id and the server ended this
+    /// connection's dump in its favour (MariaDB error 4052; MySQL error 1236 "a slave with the
+    /// same server_uuid/server_id"). The server keeps one dump per id: the newer connection
+    /// wins, the older one's driver and streams end with this error. Configure a unique
+    /// [`server_id`](crate::ConfigBuilder::server_id) (the default is random).
+    #[error("server id {server_id} is in use by another replica: {source}")]
+    ServerIdInUse {
+        /// The server id this client registered with.
+        server_id: u32,
+        /// The server's error.
+        source: ServerError,
+    },
+    /// The server refused a request (ERR packet) in a way no other variant describes.
     #[error(transparent)]
     Server(ServerError),
     /// The server's bytes broke the protocol or a binlog event could not be decoded.
@@ -105,7 +159,11 @@ impl Error {
     /// The server's error, when the server refused something.
     pub fn server_error(&self) -> Option<&ServerError> {
         match self {
-            Error::Server(e) => Some(e),
+            Error::Server(source)
+            | Error::AccessDenied { source, .. }
+            | Error::ReplicationDenied { source, .. }
+            | Error::BinlogUnavailable { source, .. }
+            | Error::ServerIdInUse { source, .. } => Some(source),
             _ => None,
         }
     }

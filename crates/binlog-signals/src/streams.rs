@@ -146,7 +146,11 @@ signal_stream! {
 table_filter_methods!(RowsDeleted);
 
 signal_stream! {
-    /// Every binlog event (the seed's `binlog_signal`). With a table filter, only events about
+    /// Every binlog event (the seed's `binlog_signal`), including the artificial ROTATE and
+    /// FORMAT_DESCRIPTION a stream starts with and the events inside MySQL compressed
+    /// transactions; heartbeats are not binlog events and are not published. Tables excluded
+    /// by the connection's filter ([`Config::table_filter`](crate::Config::table_filter)) are
+    /// left out. With a table filter, only events about
     /// a matching table (`TABLE_MAP` and rows events) pass; events about no table pass only a
     /// filter without include patterns. Create with
     /// [`Client::binlog_events`](crate::Client::binlog_events).

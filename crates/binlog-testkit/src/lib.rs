@@ -13,6 +13,13 @@
 //! When no server can be started, [`Server::shared`] panics with the install command: a
 //! server-backed test never passes silently.
 //!
+//! For fault tests: [`Proxy`] sits between the code under test and the server and breaks the
+//! connection on command (cut, blackhole, pause, refuse); [`writer::TxWriter`] commits
+//! numbered multi-statement transactions whose committed set is exactly known, across server
+//! crashes; [`process::ChildProcess`] runs a consumer in a child process (usually this test
+//! binary, re-executed with [`process::reexec_test`]) that the test can `SIGKILL` and start
+//! again.
+//!
 //! ```no_run
 //! let server = binlog_testkit::Server::shared();
 //! let db = server.fresh_database("doc");
@@ -22,8 +29,11 @@
 //! ```
 
 mod locate;
+pub mod process;
+pub mod proxy;
 pub mod reaper;
 mod sql;
+pub mod writer;
 
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -33,6 +43,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub use locate::{Binaries, INSTALL_HINT};
+pub use proxy::{Proxy, ProxyStats};
 pub use sql::Row;
 
 /// User name of the replication account the harness creates.

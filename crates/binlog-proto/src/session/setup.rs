@@ -60,6 +60,17 @@ impl ServerSettings {
                 requirement: "binary logging must be enabled (start the server with --log-bin)",
             });
         }
+        // The dump thread skips events written under the replica's own server id (MariaDB
+        // `sql/sql_repl.cc`, `send_event_to_slave`; MySQL's replica ignores them): with the
+        // server's own id, nothing written on the server would arrive.
+        if self.server_id == Some(options.server_id) {
+            return Err(Error::ServerConfig {
+                setting: "server_id",
+                value: options.server_id.to_string(),
+                requirement: "the replica's server id must differ from the server's own: the server \
+                              does not send a replica the events written under its own id",
+            });
+        }
         if options.require_row_format {
             let format = self.binlog_format.as_deref().unwrap_or("");
             if !format.eq_ignore_ascii_case("ROW") {

@@ -338,6 +338,19 @@ fn unusable_server_settings_are_typed_errors() {
     );
     assert!(err.to_string().contains("binlog_format=ROW"), "{err}");
 
+    // The server's own server id (1 in `variables`): its events would never be sent.
+    let err = dump_command_for(
+        mariadb_greeting(),
+        false,
+        ReplicationOptions::new(1, StartPosition::Oldest),
+        vec![("SHOW GLOBAL", variables(false, "CRC32", "ROW"))],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::ServerConfig { setting: "server_id", ref value, .. } if value == "1"),
+        "{err}"
+    );
+
     // An empty SHOW MASTER STATUS means no binary log.
     let err = dump_command_for(
         mariadb_greeting(),

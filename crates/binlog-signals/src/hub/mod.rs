@@ -317,6 +317,11 @@ impl<T: Routed> Hub<T> {
     pub(crate) fn subscriber_count(&self) -> usize {
         self.active.len()
     }
+
+    /// Whether streams were created that the next publish will pick up.
+    pub(crate) fn has_pending(&self) -> bool {
+        self.registry.has_pending()
+    }
 }
 
 impl<T> Hub<T> {

@@ -1,0 +1,71 @@
+//! A decoded rows event (borrowing the received bytes) to the owned item the streams deliver.
+
+use std::sync::Arc;
+
+use binlog_proto::event::rows::{RowsEvent as ProtoRows, RowsKind};
+use binlog_proto::value::{Int, OwnedValue, Signedness};
+use bytes::Bytes;
+
+use crate::error::Error;
+use crate::item::{Meta, Row, RowAction, RowsEvent};
+use crate::schema::Resolved;
+
+pub(crate) fn action(kind: RowsKind) -> RowAction {
+    match kind {
+        RowsKind::Write => RowAction::Insert,
+        RowsKind::Update => RowAction::Update,
+        RowsKind::Delete => RowAction::Delete,
+    }
+}
+
+/// Builds the item. Byte payloads share `raw` (the event as received) or the decompressed
+/// rows instead of being copied. A row that fails to decode fails the whole event: a partial
+/// event would be silent loss.
+pub(crate) fn build(
+    rows: &ProtoRows<'_>,
+    raw: &Bytes,
+    meta: Meta,
+    resolved: &Resolved,
+) -> Result<RowsEvent, Error> {
+    let backing = rows.decompressed().unwrap_or(raw);
+    let table = rows.table();
+    let action = meta.action;
+    let mut out = Vec::new();
+    for row in rows.rows() {
+        let row = row?.to_owned_in(backing);
+        let fix = |image: Option<binlog_proto::event::rows::OwnedImage>| {
+            image.map(|image| {
+                let mut values = image.values;
+                if let Some(unsigned) = &resolved.unsigned {
+                    fix_signedness(&mut values, unsigned);
+                }
+                values
+            })
+        };
+        out.push(Row::new(
+            Arc::clone(&resolved.columns),
+            action,
+            fix(row.before),
+            fix(row.after),
+        ));
+    }
+    Ok(RowsEvent::new(
+        meta,
+        table.schema(),
+        table.table(),
+        Arc::clone(&resolved.columns),
+        out,
+    ))
+}
+
+/// Reads integers of UNSIGNED columns as unsigned when the binlog did not say.
+fn fix_signedness(values: &mut [Option<OwnedValue>], unsigned: &[bool]) {
+    for (value, &unsigned) in values.iter_mut().zip(unsigned) {
+        if unsigned
+            && let Some(OwnedValue::Int(int)) = value
+            && int.signedness() == Signedness::Unknown
+        {
+            *int = Int::new(int.as_u64(), int.width(), Signedness::Unsigned);
+        }
+    }
+}
