@@ -26,7 +26,9 @@ fn check_framed(bytes: &[u8]) -> Vec<Vec<u8>> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, data)) = data.split_first() else { return };
+    let Some((&mode, data)) = data.split_first() else {
+        return;
+    };
     let tls = match mode & 3 {
         0 => TlsMode::Disabled,
         1 => TlsMode::Preferred,
@@ -71,7 +73,10 @@ fuzz_target!(|data: &[u8]| {
                 if sends == 0 {
                     assert_eq!(packets.len(), 1);
                     let first = &packets[0];
-                    if conn.capabilities().contains(binlog_proto::capabilities::Capabilities::SSL) {
+                    if conn
+                        .capabilities()
+                        .contains(binlog_proto::capabilities::Capabilities::SSL)
+                    {
                         assert_eq!(first.len(), 32, "SSLRequest");
                     } else {
                         let response = parse_handshake_response(first).expect("our own response parses");

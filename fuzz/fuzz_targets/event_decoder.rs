@@ -12,18 +12,26 @@ use binlog_proto::event::{CHECKSUM_LEN, Decoder};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, mut data)) = data.split_first() else { return };
+    let Some((&selector, mut data)) = data.split_first() else {
+        return;
+    };
     let mut decoder = Decoder::new();
     decoder.set_max_decompressed_size(1 << 20);
     let fde = common::format_description(usize::from(selector));
-    decoder.decode(&fde).expect("the generated FORMAT_DESCRIPTION decodes");
+    decoder
+        .decode(&fde)
+        .expect("the generated FORMAT_DESCRIPTION decodes");
     let fix_checksum = selector & 0x80 == 0;
     for _ in 0..64 {
         if data.len() < 19 {
             return;
         }
         let declared = u32::from_le_bytes([data[9], data[10], data[11], data[12]]) as usize;
-        let crc_len = if fix_checksum && decoder.checksum() { CHECKSUM_LEN } else { 0 };
+        let crc_len = if fix_checksum && decoder.checksum() {
+            CHECKSUM_LEN
+        } else {
+            0
+        };
         let len = declared.saturating_sub(crc_len).clamp(19, data.len());
         let (event, rest) = data.split_at(len);
         data = rest;

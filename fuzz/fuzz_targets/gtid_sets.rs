@@ -22,7 +22,9 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(parsed, set);
     }
     // Text.
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(set) = text.parse::<GtidSet>() {
         let shown = set.to_string();
         let again: GtidSet = shown.parse().expect("displayed set parses");

@@ -8,7 +8,10 @@ use binlog_proto::value::{Json, JsonValue};
 use libfuzzer_sys::fuzz_target;
 
 fn walk(value: JsonValue<'_>, depth: usize) {
-    assert!(depth <= MAX_JSON_DEPTH + 1, "walked deeper than the validated depth");
+    assert!(
+        depth <= MAX_JSON_DEPTH + 1,
+        "walked deeper than the validated depth"
+    );
     match value {
         JsonValue::Object(o) => {
             let n = o.len();

@@ -18,7 +18,11 @@ const LIMIT: usize = 1 << 20;
 fn declared(input: &[u8]) -> Option<usize> {
     let (&head, rest) = input.split_first()?;
     let n = usize::from(head & 7);
-    Some(rest.get(..n)?.iter().fold(0usize, |acc, &b| acc << 8 | usize::from(b)))
+    Some(
+        rest.get(..n)?
+            .iter()
+            .fold(0usize, |acc, &b| acc << 8 | usize::from(b)),
+    )
 }
 
 fn compress(data: &[u8]) -> Vec<u8> {
@@ -32,7 +36,9 @@ fn compress(data: &[u8]) -> Vec<u8> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, input)) = data.split_first() else { return };
+    let Some((&mode, input)) = data.split_first() else {
+        return;
+    };
     match uncompress_mariadb(input, LIMIT) {
         Ok(out) => {
             assert_eq!(Some(out.len()), declared(input));

@@ -42,7 +42,9 @@ fn read_all(data: &[u8], slice: usize) -> (Vec<(u8, Vec<u8>)>, bool) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&slice, data)) = data.split_first() else { return };
+    let Some((&slice, data)) = data.split_first() else {
+        return;
+    };
     let whole = read_all(data, data.len());
     let sliced = read_all(data, usize::from(slice));
     assert_eq!(whole, sliced);
@@ -54,7 +56,10 @@ fuzz_target!(|data: &[u8]| {
         let mut reader = PacketReader::new(LIMIT);
         reader.set_check_sequence(false);
         reader.feed(&out);
-        let again = reader.next_packet().expect("re-encoded packet").expect("complete");
+        let again = reader
+            .next_packet()
+            .expect("re-encoded packet")
+            .expect("complete");
         assert_eq!((again.seq, again.payload.as_ref()), (*seq, payload.as_slice()));
         assert_eq!(reader.buffered(), 0);
     }

@@ -13,7 +13,9 @@ use binlog_proto::resultset::QueryResult;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, data)) = data.split_first() else { return };
+    let Some((&mode, data)) = data.split_first() else {
+        return;
+    };
     let deprecate_eof = mode & 1 != 0;
     let options = ConnectOptions::new("u", "p")
         .deprecate_eof(deprecate_eof)

@@ -40,8 +40,12 @@ fn field(out: &mut Vec<u8>, ty: u64, value: u64) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
-    let Some((declared, frame)) = rest.split_first_chunk::<4>() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let Some((declared, frame)) = rest.split_first_chunk::<4>() else {
+        return;
+    };
     let declared = u64::from(u32::from_le_bytes(*declared)) >> (mode & 15);
     match uncompress_zstd(frame, declared, LIMIT) {
         Ok(out) => {
