@@ -30,7 +30,7 @@ impl Tally {
         self.inserted + self.updated + self.deleted
     }
 
-    fn add_row(&mut self, before: bool, after: bool) {
+    pub fn add_row(&mut self, before: bool, after: bool) {
         match (before, after) {
             (true, true) => self.updated += 1,
             (false, true) => self.inserted += 1,

@@ -5,8 +5,10 @@ mod alloc_count;
 mod cli;
 mod decode;
 mod generate;
+mod e2e;
 mod inmem;
-mod later;
+mod latency;
+mod live;
 mod manifest;
 mod rss;
 mod workload;
@@ -27,8 +29,14 @@ commands:
   cli        bench 3: mariadb-binlog -v --base64-output=decode-rows (and, with
              --binlog-cli PATH, `binlog decode --format json`) on the same files, output to
              /dev/null [--iters K (default 3)] [--out FILE.md]
-  e2e        bench 2 (live server, binlog-signals vs mysql_async): needs the driver; not yet
-  latency    bench 5 (commit-to-item latency at 1,000 tx/s): needs the driver; not yet
+  e2e        bench 2: a private MariaDB serving the generated binlogs, read from its oldest
+             file (non-blocking) through rows_inserted/updated/deleted, binlog-signals vs
+             mysql_async's BinlogStream, alternating [--iters K (default 3)] [--out FILE.md]
+  rss-live   bench 4: peak RSS of each client streaming the live server, per scale, in child
+             processes [--scales 1,4 (default)] [--out FILE.md]
+  latency    bench 5: commit-to-item latency of single-row commits at a steady rate
+             [--rate N (default 1000)/s] [--seconds S (default 10)] [--warmup S (default 1)]
+             [--out FILE.md]
   profile    one decoder in a loop, for `perf record`
              --decoder binlog-proto|mysql_common --part narrow|wide [--iters K (default 10)]
 options:
@@ -78,7 +86,24 @@ fn main() -> ExitCode {
         "profile" => profile_cmd(&o),
         "rss" => rss_cmd(&o),
         "cli" => cli_cmd(&o),
-        "e2e" | "latency" => Err(later::missing(command)),
+        "e2e" => {
+            let iters = flag(&o.rest, "--iters").map_or(Ok(3), |v| v.parse().map_err(|_| "--iters: a number"))?;
+            write_out(&o.rest, e2e::run(&o.cache, o.scale, o.seed, iters)?)
+        }
+        "rss-live" => {
+            let scales = scales(&o.rest)?;
+            write_out(&o.rest, e2e::rss(&o.cache, &scales, o.seed)?)
+        }
+        "rss-live-child" => {
+            let port = flag(&o.rest, "--port").and_then(|p| p.parse().ok()).ok_or("--port")?;
+            e2e::rss_child(&flag(&o.rest, "--client").unwrap_or_default(), port)
+        }
+        "latency" => {
+            let num = |name: &str, default: u64| {
+                flag(&o.rest, name).map_or(Ok(default), |v| v.parse().map_err(|_| format!("{name}: a number")))
+            };
+            write_out(&o.rest, latency::run(num("--rate", 1000)?, num("--seconds", 10)?, num("--warmup", 1)?)?)
+        }
         "rss-child" => {
             let dir = flag(&o.rest, "--dir")
                 .map_or_else(|| manifest::dir(&o.cache, o.scale, o.seed), PathBuf::from);
@@ -143,12 +168,24 @@ fn profile_cmd(o: &Options) -> Result<(), String> {
     Ok(())
 }
 
-fn rss_cmd(o: &Options) -> Result<(), String> {
-    let scales = flag(&o.rest, "--scales").unwrap_or_else(|| "1,4".to_owned());
-    let scales: Vec<u64> = scales
+fn scales(rest: &[String]) -> Result<Vec<u64>, String> {
+    let scales = flag(rest, "--scales").unwrap_or_else(|| "1,4".to_owned());
+    scales
         .split(',')
-        .map(|s| s.parse().map_err(|_| "--scales: numbers, comma-separated"))
-        .collect::<Result<_, _>>()?;
+        .map(|s| s.parse().map_err(|_| "--scales: numbers, comma-separated".to_owned()))
+        .collect()
+}
+
+fn write_out(rest: &[String], table: String) -> Result<(), String> {
+    println!("{table}");
+    if let Some(out) = flag(rest, "--out") {
+        std::fs::write(&out, table).map_err(|e| format!("{out}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn rss_cmd(o: &Options) -> Result<(), String> {
+    let scales = scales(&o.rest)?;
     let table = rss::run(&o.cache, &scales, o.seed)?;
     println!("{table}");
     if let Some(out) = flag(&o.rest, "--out") {
