@@ -224,7 +224,14 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 /// `e2e`: stage the server at `scale`, then `iters` alternating passes of each client after
 /// one warm-up pass each (which checks the counts); a Markdown table.
-pub fn run(cache: &Path, scale: u64, seed: u64, iters: usize) -> Result<String, String> {
+pub fn run(
+    cache: &Path,
+    scale: u64,
+    seed: u64,
+    iters: usize,
+    only: Option<&str>,
+) -> Result<String, String> {
+    let clients: Vec<&str> = CLIENTS.into_iter().filter(|c| only.is_none_or(|o| o == *c)).collect();
     let staged = live::stage(cache, scale, seed)?;
     let target = Target {
         port: staged.server.port(),
@@ -237,7 +244,7 @@ pub fn run(cache: &Path, scale: u64, seed: u64, iters: usize) -> Result<String, 
             (i + p.counts.inserted, u + p.counts.updated, d + p.counts.deleted)
         });
     let mut first: Option<Tally> = None;
-    for client in CLIENTS {
+    for &client in &clients {
         let t = pass(client, &target)?;
         if (t.inserted, t.updated, t.deleted) != expected {
             return Err(format!(
@@ -254,9 +261,9 @@ pub fn run(cache: &Path, scale: u64, seed: u64, iters: usize) -> Result<String, 
         first = Some(t);
     }
     let rows = expected.0 + expected.1 + expected.2;
-    let mut runs: Vec<Vec<Run>> = vec![Vec::new(), Vec::new()];
+    let mut runs: Vec<Vec<Run>> = clients.iter().map(|_| Vec::new()).collect();
     for i in 0..iters {
-        for (c, client) in CLIENTS.iter().enumerate() {
+        for (c, client) in clients.iter().enumerate() {
             let (w0, c0) = (Instant::now(), process_cpu());
             let t = pass(client, &target)?;
             let run = Run {
@@ -281,8 +288,8 @@ pub fn run(cache: &Path, scale: u64, seed: u64, iters: usize) -> Result<String, 
         "| client | row changes | binlog MB | wall s (median) | rows/s | MB/s | ratio | client CPU s (median) | rows per client CPU s |"
     );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    let peer = median(runs[1].iter().map(|r| r.wall).collect()).as_secs_f64();
-    for (c, client) in CLIENTS.iter().enumerate() {
+    let peer = median(runs[runs.len() - 1].iter().map(|r| r.wall).collect()).as_secs_f64();
+    for (c, client) in clients.iter().enumerate() {
         let wall = median(runs[c].iter().map(|r| r.wall).collect()).as_secs_f64();
         let cpu = median(runs[c].iter().map(|r| r.cpu).collect()).as_secs_f64();
         let _ = writeln!(

@@ -32,6 +32,7 @@ commands:
   e2e        bench 2: a private MariaDB serving the generated binlogs, read from its oldest
              file (non-blocking) through rows_inserted/updated/deleted, binlog-signals vs
              mysql_async's BinlogStream, alternating [--iters K (default 3)] [--out FILE.md]
+             [--only binlog-signals|mysql_async] (one client, e.g. under perf)
   rss-live   bench 4: peak RSS of each client streaming the live server, per scale, in child
              processes [--scales 1,4 (default)] [--out FILE.md]
   latency    bench 5: commit-to-item latency of single-row commits at a steady rate
@@ -88,7 +89,7 @@ fn main() -> ExitCode {
         "cli" => cli_cmd(&o),
         "e2e" => {
             let iters = flag(&o.rest, "--iters").map_or(Ok(3), |v| v.parse().map_err(|_| "--iters: a number"))?;
-            write_out(&o.rest, e2e::run(&o.cache, o.scale, o.seed, iters)?)
+            write_out(&o.rest, e2e::run(&o.cache, o.scale, o.seed, iters, flag(&o.rest, "--only").as_deref())?)
         }
         "rss-live" => {
             let scales = scales(&o.rest)?;
