@@ -24,9 +24,18 @@ pub struct Target {
     pub port: u16,
 }
 
+/// The clients' runtime: tokio's multi-thread scheduler with 2 workers (the machine's cores),
+/// or, with `BENCH_RUNTIME=current` in the environment, a single-thread runtime (driver and
+/// subscribers on one thread: no cross-thread wake-ups or shared reference counts).
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let mut builder = if std::env::var("BENCH_RUNTIME").is_ok_and(|v| v == "current") {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    };
+    builder
         .enable_all()
         .build()
         .map_err(|e| e.to_string())
