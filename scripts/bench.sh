@@ -7,6 +7,11 @@
 #   3. `binlog decode --format json` vs mariadb-binlog --verbose --base64-output=decode-rows
 #      on the same files, output to /dev/null (BINLOG_CLI=path overrides the release build of
 #      the workspace's `binlog` used by default);
+#   4. live, end to end: a private MariaDB serving the generated binlogs, read from its oldest
+#      file through rows_inserted/updated/deleted by binlog-signals vs mysql_async's binlog
+#      stream (alternating), on tokio's multi-thread and single-thread runtimes;
+#   5. peak RSS of each client streaming that server at 1x and 4x the workload;
+#   6. commit-to-item latency of single-row commits at 1,000 transactions/s;
 # and writes the figures, with the machine's load, to bench/results/figures.md.
 #
 # Environment: SCALES (default "1 4"), ITERS (runs per decoder, default 7), NICE (default 5).
@@ -37,6 +42,12 @@ nice -n "$NICE" "$BIN" decode --iters "$ITERS" --out "$OUT/decode.md"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 nice -n "$NICE" "$BIN" rss --scales "$(echo $SCALES | tr ' ' ',')" --out "$OUT/rss.md"
 nice -n "$NICE" "$BIN" cli --iters 3 --binlog-cli "$BINLOG_CLI" --out "$OUT/cli.md"
+load_e2e=$(cut -d' ' -f1-3 /proc/loadavg)
+nice -n "$NICE" "$BIN" e2e --iters "$ITERS" --out "$OUT/e2e.md"
+BENCH_RUNTIME=current nice -n "$NICE" "$BIN" e2e --iters "$ITERS" --out "$OUT/e2e-current.md"
+nice -n "$NICE" "$BIN" rss-live --scales "$(echo $SCALES | tr ' ' ',')" --out "$OUT/rss-live.md"
+load_latency=$(cut -d' ' -f1-3 /proc/loadavg)
+nice -n "$NICE" "$BIN" latency --rate 1000 --seconds 10 --out "$OUT/latency.md"
 
 {
     echo "## Figures of $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -56,5 +67,23 @@ nice -n "$NICE" "$BIN" cli --iters 3 --binlog-cli "$BINLOG_CLI" --out "$OUT/cli.
     echo "### Command-line decode to /dev/null (scale 1, median of 3)"
     echo
     cat "$OUT/cli.md"
+    echo
+    echo "### End to end from the live server (scale 1, $ITERS runs each, alternating; load $load_e2e)"
+    echo
+    echo "tokio multi-thread runtime, 2 workers:"
+    echo
+    cat "$OUT/e2e.md"
+    echo
+    echo "tokio current-thread runtime (BENCH_RUNTIME=current):"
+    echo
+    cat "$OUT/e2e-current.md"
+    echo
+    echo "### Peak RSS, streaming from the live server"
+    echo
+    cat "$OUT/rss-live.md"
+    echo
+    echo "### Commit-to-item latency, 1,000 tx/s on loopback (load $load_latency)"
+    echo
+    cat "$OUT/latency.md"
 } > "$OUT/figures.md"
 cat "$OUT/figures.md"

@@ -7,7 +7,7 @@ use binlog_proto::value::{Int, OwnedValue, Signedness};
 use bytes::Bytes;
 
 use crate::error::Error;
-use crate::item::{Meta, Row, RowAction, RowsEvent};
+use crate::item::{Columns, Meta, Row, RowAction, RowsEvent};
 use crate::schema::Resolved;
 
 pub(crate) fn action(kind: RowsKind) -> RowAction {
@@ -30,6 +30,11 @@ pub(crate) fn build(
     let backing = rows.decompressed().unwrap_or(raw);
     let table = rows.table();
     let action = meta.action;
+    // One `Arc` per event, not the table's shared one: every row holds a reference, and
+    // counting them on an `Arc` that the subscriber's thread is releasing (for the previous
+    // event) at the same time makes the two cores fight over one cache line per row. A copy
+    // of the names per event is cheaper (measured: bench `e2e`, docs/benchmarks.md).
+    let columns = Arc::new(Columns::clone(&resolved.columns));
     let mut out = Vec::new();
     for row in rows.rows() {
         let row = row?.to_owned_in(backing);
@@ -43,7 +48,7 @@ pub(crate) fn build(
             })
         };
         out.push(Row::new(
-            Arc::clone(&resolved.columns),
+            Arc::clone(&columns),
             action,
             fix(row.before),
             fix(row.after),
@@ -53,7 +58,7 @@ pub(crate) fn build(
         meta,
         table.schema(),
         table.table(),
-        Arc::clone(&resolved.columns),
+        columns,
         out,
     ))
 }

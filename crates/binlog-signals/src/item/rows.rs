@@ -33,7 +33,7 @@ pub enum NameSource {
 
 /// The column names and primary key of a table, as one rows event was decoded with. Shared by
 /// every row (and every event of the same table definition).
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Columns {
     names: Box<[Box<str>]>,
     primary_key: Box<[usize]>,
