@@ -95,8 +95,14 @@ where
     Ok(t)
 }
 
+/// binlog-signals' configuration; `BENCH_CAPACITY=N` in the environment sets the channel
+/// capacity per subscriber (default: the crate's, 1024 items).
 fn config(target: &Target, start: Start, blocking: bool) -> Result<Config, String> {
-    Config::builder()
+    let mut builder = Config::builder();
+    if let Some(capacity) = std::env::var("BENCH_CAPACITY").ok().and_then(|v| v.parse().ok()) {
+        builder = builder.channel_capacity(capacity);
+    }
+    builder
         .host("127.0.0.1")
         .port(target.port)
         .user(binlog_testkit::REPL_USER)
