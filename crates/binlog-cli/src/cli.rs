@@ -97,6 +97,18 @@ pub(crate) struct TailArgs {
     /// (for reading).
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub(crate) format: Format,
+
+    /// TLS: `disabled`, `preferred` (the default: TLS when the server offers it, certificate
+    /// not checked), `required` (TLS, certificate not checked), `verify_ca` (the certificate
+    /// must chain to --tls-ca, or to the Mozilla roots without it) or `verify_identity`
+    /// (verify_ca and the certificate must name the host). Overrides the URL's `ssl-mode`.
+    #[arg(long, value_name = "MODE")]
+    pub(crate) tls_mode: Option<String>,
+
+    /// PEM file with the CA certificate(s) to trust; needs --tls-mode verify_ca or
+    /// verify_identity. Overrides the URL's `ssl-ca`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) tls_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +137,16 @@ pub(crate) struct DemoArgs {
     /// stable format).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
+
+    /// How many rounds of the workload to run (each round adds a customer and a product,
+    /// places, pays and ships an order, and deletes a cancelled one); 0 runs until Ctrl-C.
+    /// The demo ends by itself once the last round's changes are shown.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub(crate) rounds: u32,
+
+    /// Pause between two statements of the workload, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 250)]
+    pub(crate) pause_ms: u64,
 }
 
 #[cfg(test)]
