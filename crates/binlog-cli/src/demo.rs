@@ -48,9 +48,7 @@ fn round_statements(round: u32) -> Vec<String> {
     let sku = format!("SKU-{:04}", round % 10_000);
     let qty = round % 3 + 1;
     vec![
-        format!(
-            "INSERT INTO demo.customers (name, email, joined) VALUES ('{name}', NULL, NOW(3))"
-        ),
+        format!("INSERT INTO demo.customers (name, email, joined) VALUES ('{name}', NULL, NOW(3))"),
         format!(
             "INSERT INTO demo.products VALUES ('{sku}', '{}', {price}, 100)",
             title.replace('\'', "''").replace('"', "\\\"")

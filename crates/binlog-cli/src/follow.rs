@@ -322,7 +322,10 @@ mod tests {
     fn every_rows_event_type_has_its_op() {
         assert_eq!(rows_op(EventType::WRITE_ROWS_EVENT), Some(Op::Insert));
         assert_eq!(rows_op(EventType::PARTIAL_UPDATE_ROWS_EVENT), Some(Op::Update));
-        assert_eq!(rows_op(EventType::DELETE_ROWS_COMPRESSED_EVENT_V1), Some(Op::Delete));
+        assert_eq!(
+            rows_op(EventType::DELETE_ROWS_COMPRESSED_EVENT_V1),
+            Some(Op::Delete)
+        );
         assert_eq!(rows_op(EventType::TABLE_MAP_EVENT), None);
         assert_eq!(rows_op(EventType::QUERY_EVENT), None);
     }

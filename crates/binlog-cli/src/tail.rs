@@ -38,7 +38,9 @@ fn parse_gtid(set: &str) -> Result<Start, String> {
         return Ok(Start::MariadbGtid(list));
     }
     set.parse::<GtidSet>().map(Start::MysqlGtid).map_err(|_| {
-        format!("--gtid {set}: neither a MariaDB GTID list (0-1-100,...) nor a MySQL GTID set (uuid:1-10,...)")
+        format!(
+            "--gtid {set}: neither a MariaDB GTID list (0-1-100,...) nor a MySQL GTID set (uuid:1-10,...)"
+        )
     })
 }
 
@@ -89,7 +91,9 @@ async fn tail(args: TailArgs) -> Result<ExitCode, String> {
         builder = builder.include(pattern.as_str());
     }
     if let Some(mode) = &args.tls_mode {
-        let mode: TlsMode = mode.parse().map_err(|e: binlog_signals::ConfigError| e.to_string())?;
+        let mode: TlsMode = mode
+            .parse()
+            .map_err(|e: binlog_signals::ConfigError| e.to_string())?;
         builder = builder.tls_mode(mode);
     }
     if let Some(ca) = &args.tls_ca {
@@ -99,9 +103,7 @@ async fn tail(args: TailArgs) -> Result<ExitCode, String> {
     let target = format!("{}:{}", config.host(), config.port());
     let start = describe(config.start());
 
-    let (client, driver) = binlog_signals::connect(config)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (client, driver) = binlog_signals::connect(config).await.map_err(|e| e.to_string())?;
     let mut streams = Streams::subscribe(&client);
     let driver = tokio::spawn(driver);
     // Tests (and people) wait for this line before writing changes they expect to see.
