@@ -257,7 +257,7 @@ impl State<'_> {
         }
         let change = Change {
             op: Op::from(rows.kind()),
-            table: &**table,
+            table,
             file: self.file,
             offset: end,
             gtid: self.has_gtid.then_some(self.gtid.as_str()),

@@ -131,6 +131,25 @@ pub trait Table {
     fn for_each_key_column(&self, f: &mut dyn FnMut(usize));
 }
 
+/// A shared table (the decoder hands out `Arc<TableMap>`).
+impl<T: Table + ?Sized> Table for std::sync::Arc<T> {
+    fn schema(&self) -> &str {
+        (**self).schema()
+    }
+
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+
+    fn column_name(&self, index: usize) -> Option<&str> {
+        (**self).column_name(index)
+    }
+
+    fn for_each_key_column(&self, f: &mut dyn FnMut(usize)) {
+        (**self).for_each_key_column(f);
+    }
+}
+
 /// A TABLE_MAP event: names from its optional metadata (`binlog_row_metadata=FULL`), none
 /// without it; the key from its PRIMARY KEY metadata.
 impl Table for TableMap {
