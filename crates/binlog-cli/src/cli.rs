@@ -21,9 +21,12 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Follow a server's binary log over replication and print every row change live.
     ///
-    /// Connects as a replica (the account needs REPLICATION SLAVE, REPLICATION CLIENT and
-    /// SELECT), then prints each inserted, updated and deleted row as it is committed. Ctrl-C
-    /// saves the checkpoint (with --checkpoint) and exits 0.
+    /// Connects as a replica (the account needs REPLICATION SLAVE and REPLICATION CLIENT, and
+    /// SELECT on the tables when the server does not log binlog_row_metadata=FULL), says
+    /// `connected to HOST:PORT, reading from ...` on standard error, then prints each inserted,
+    /// updated and deleted row in binlog order as it is committed: the same lines `binlog
+    /// decode` prints for the same binlog. Ctrl-C (SIGINT) and SIGTERM stop it, save the
+    /// checkpoint (with --checkpoint) and exit 0; a connection error exits 1 with a message.
     Tail(TailArgs),
     /// Decode binlog files offline and print their row changes.
     ///
@@ -86,7 +89,10 @@ pub(crate) struct TailArgs {
     pub(crate) until_end: bool,
 
     /// Resume from, and keep saving the position to, this checkpoint file (written
-    /// atomically). An explicit --from, --from-start or --gtid wins over the file's position.
+    /// atomically). The position saved is the end of the last transaction whose lines were all
+    /// written out: at most once a second while running, and when tail ends (Ctrl-C, SIGTERM,
+    /// --until-end, an error), so a resume neither loses nor repeats a transaction. An explicit
+    /// --from, --from-start or --gtid wins over the file's position.
     #[arg(long, value_name = "FILE")]
     pub(crate) checkpoint: Option<PathBuf>,
 
