@@ -53,3 +53,57 @@ fn a_finite_demo_shows_changes_and_cleans_up() {
         datadir.display()
     );
 }
+
+/// `binlog demo --rounds 0` runs until Ctrl-C; SIGINT ends it with status 0, the server
+/// stopped and its directory removed.
+#[test]
+fn ctrl_c_ends_an_endless_demo_and_cleans_up() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let mut child = Command::new(BINLOG)
+        .args(["demo", "--rounds", "0", "--pause-ms", "0", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("MariaDB pid") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "demo ended early");
+    }
+    let pid: u32 = line.split_whitespace().nth(4).unwrap().parse().unwrap();
+    let datadir = PathBuf::from(line.trim_end().rsplit(' ').next().unwrap());
+    // Changes are flowing: a full round (its last statement is the delete).
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    loop {
+        let mut change = String::new();
+        assert!(stdout.read_line(&mut change).unwrap() > 0, "demo ended early");
+        let change: Json = serde_json::from_str(&change).unwrap();
+        if change["op"] == "delete" {
+            break;
+        }
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    // Drain both pipes so the demo never blocks on a full one while stopping.
+    let out = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap());
+    let rest = std::io::read_to_string(stderr).unwrap();
+    let status = child.wait().unwrap();
+    out.join().unwrap();
+    assert!(status.success(), "{status:?}: {rest}");
+    assert!(rest.contains("(interrupted)"), "{rest}");
+    assert!(
+        !PathBuf::from(format!("/proc/{pid}")).exists(),
+        "mariadbd {pid} still running"
+    );
+    assert!(
+        !datadir.parent().unwrap().exists(),
+        "{} left behind",
+        datadir.display()
+    );
+}
