@@ -44,6 +44,15 @@ impl Saver {
         self.flavor = Some(flavor);
     }
 
+    /// When `position` is not saved yet because of the throttle: how long until it may be.
+    pub(crate) fn pending(&self, position: &BinlogPosition) -> Option<Duration> {
+        if self.saved.as_ref() == Some(position) {
+            return None;
+        }
+        let since = self.saved_at.map_or(SAVE_EVERY, |at| at.elapsed());
+        Some(SAVE_EVERY.saturating_sub(since))
+    }
+
     /// Saves `position` unless it is already saved or, without `force`, the last save was
     /// less than [`SAVE_EVERY`] ago.
     pub(crate) async fn save(

@@ -186,11 +186,19 @@ impl Follower {
                     if let Err(ended) = self.flush(false).await {
                         return ended;
                     }
+                    // A position the throttle held back is saved once the stream idles.
+                    let pending = match (&self.saver, &self.flushed) {
+                        (Some(saver), Some(position)) => saver.pending(position),
+                        _ => None,
+                    };
                     tokio::select! {
                         biased;
                         () = &mut stop, if !stopping => {
                             client.shutdown();
                             stopping = true;
+                            continue;
+                        }
+                        () = tokio::time::sleep(pending.unwrap_or_default()), if pending.is_some() => {
                             continue;
                         }
                         next = streams.events.next() => next,
