@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::event::checksum::verify;
 use crate::event::header::{EVENT_HEADER_LEN, EventHeader};
-use crate::event::table_map::{TableMaps, parse_table_map};
+use crate::event::table_map::TableMaps;
 use crate::event::{
     Event, EventType, FormatDescription, control, mariadb, mysql_gtid, payload, query, rows, statement,
 };
@@ -260,7 +260,7 @@ impl Decoder {
             EventType::START_ENCRYPTION_EVENT => {
                 Event::StartEncryption(mariadb::parse_start_encryption(body)?)
             }
-            EventType::TABLE_MAP_EVENT => Event::TableMap(self.tables.insert(parse_table_map(body, phl)?)),
+            EventType::TABLE_MAP_EVENT => Event::TableMap(self.tables.parse_and_insert(body, phl)?),
             EventType::PRE_GA_WRITE_ROWS_EVENT
             | EventType::PRE_GA_UPDATE_ROWS_EVENT
             | EventType::PRE_GA_DELETE_ROWS_EVENT

@@ -194,16 +194,16 @@ pub fn parse_rows_event<'a>(
     let (kind, version, partial, compressed) = classify(event_type)
         .ok_or_else(|| Error::Unsupported(format!("{event_type} is not a rows event")))?;
     let id_len = if post_header_len == 6 { 4 } else { 6 };
-    let table_id = le(body.get(..id_len).ok_or(bad("rows event table id", 0))?);
+    let table_id = le(body.get(..id_len).ok_or_else(|| bad("rows event table id", 0))?);
     let flags = le(body
         .get(id_len..id_len.saturating_add(2))
-        .ok_or(bad("rows event flags", id_len))?) as u16;
+        .ok_or_else(|| bad("rows event flags", id_len))?) as u16;
     let mut pos = id_len.saturating_add(2);
     let mut extra: &[u8] = &[];
     if post_header_len == 10 {
         let len = le(body
             .get(pos..pos.saturating_add(2))
-            .ok_or(bad("rows event extra data length", pos))?);
+            .ok_or_else(|| bad("rows event extra data length", pos))?);
         let len = usize::try_from(len).unwrap_or(usize::MAX);
         if len < 2 {
             return Err(bad("rows event extra data length", pos));
@@ -211,7 +211,7 @@ pub fn parse_rows_event<'a>(
         let end = pos.saturating_add(len);
         extra = body
             .get(pos.saturating_add(2)..end)
-            .ok_or(bad("rows event extra data", pos))?;
+            .ok_or_else(|| bad("rows event extra data", pos))?;
         pos = end;
     } else {
         // A longer post-header than we know: skip the rest of it.
@@ -223,7 +223,7 @@ pub fn parse_rows_event<'a>(
     let width = usize::try_from(width)
         .ok()
         .filter(|&w| w > 0 && w <= MAX_COLUMNS)
-        .ok_or(bad("rows event column count", pos))?;
+        .ok_or_else(|| bad("rows event column count", pos))?;
     if width > table.columns().len() {
         return Err(bad(
             "rows event column count (more columns than the table map)",
@@ -234,13 +234,13 @@ pub fn parse_rows_event<'a>(
     let bitmaps_at = body.len().saturating_sub(after_width.len());
     let before_columns = body
         .get(bitmaps_at..bitmaps_at.saturating_add(bitmap_len))
-        .ok_or(bad("rows event column bitmap", bitmaps_at))?;
+        .ok_or_else(|| bad("rows event column bitmap", bitmaps_at))?;
     let mut rows_at = bitmaps_at.saturating_add(bitmap_len);
     // v0 updates have a single bitmap for both images (MySQL 5.1 log_event.cc)
     let after_columns = if kind == RowsKind::Update && version != RowsVersion::V0 {
         let bitmap = body
             .get(rows_at..rows_at.saturating_add(bitmap_len))
-            .ok_or(bad("rows event after-image column bitmap", rows_at))?;
+            .ok_or_else(|| bad("rows event after-image column bitmap", rows_at))?;
         rows_at = rows_at.saturating_add(bitmap_len);
         bitmap
     } else {
@@ -484,7 +484,9 @@ pub(crate) fn read_value_options(input: &[u8], json_columns: usize) -> Result<(O
         return Ok((None, taken));
     }
     let len = json_columns.div_ceil(8);
-    let bits = rest.get(..len).ok_or(bad("partial update JSON bitmap", taken))?;
+    let bits = rest
+        .get(..len)
+        .ok_or_else(|| bad("partial update JSON bitmap", taken))?;
     Ok((Some(bits), taken.saturating_add(len)))
 }
 

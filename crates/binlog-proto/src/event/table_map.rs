@@ -817,6 +817,11 @@ pub fn parse_table_map(body: &[u8], post_header_len: u8) -> Result<TableMap, Err
 #[derive(Debug, Clone, Default)]
 pub struct TableMaps {
     maps: HashMap<u64, Arc<TableMap>>,
+    /// The TABLE_MAP body (and post-header length) each map of the decoder was parsed from.
+    /// Every transaction logs again the maps of the tables it changes, nearly always byte for
+    /// byte the same: recognising them by comparing bytes saves parsing, validating and
+    /// allocating the map (column names, ENUM/SET labels) again for each transaction.
+    bodies: HashMap<u64, (u8, Box<[u8]>)>,
 }
 
 impl TableMaps {
@@ -829,8 +834,36 @@ impl TableMaps {
     /// shared copy.
     pub fn insert(&mut self, map: TableMap) -> Arc<TableMap> {
         let map = Arc::new(map);
+        self.bodies.remove(&map.table_id);
         self.maps.insert(map.table_id, Arc::clone(&map));
         map
+    }
+
+    /// Parses a TABLE_MAP body and stores the map, or, when the body is byte for byte the one
+    /// the map held for its table id was parsed from, returns that map (the parse is a function
+    /// of the bytes and the post-header length alone, so the result would be the same).
+    pub(crate) fn parse_and_insert(
+        &mut self,
+        body: &[u8],
+        post_header_len: u8,
+    ) -> Result<Arc<TableMap>, Error> {
+        let id_len = if post_header_len == 6 { 4 } else { 6 };
+        let id = body.get(..id_len).map(|b| {
+            b.iter()
+                .rev()
+                .fold(0u64, |acc, &x| acc.wrapping_shl(8) | u64::from(x))
+        });
+        if let Some(id) = id
+            && let (Some((phl, known)), Some(map)) = (self.bodies.get(&id), self.maps.get(&id))
+            && *phl == post_header_len
+            && **known == *body
+        {
+            return Ok(Arc::clone(map));
+        }
+        let map = self.insert(parse_table_map(body, post_header_len)?);
+        self.bodies
+            .insert(map.table_id, (post_header_len, Box::from(body)));
+        Ok(map)
     }
 
     /// The map of `table_id`.
@@ -840,12 +873,14 @@ impl TableMaps {
 
     /// Removes the map of `table_id`.
     pub fn remove(&mut self, table_id: u64) -> Option<Arc<TableMap>> {
+        self.bodies.remove(&table_id);
         self.maps.remove(&table_id)
     }
 
     /// Forgets every map (at a new binlog file, or when the server says so).
     pub fn clear(&mut self) {
         self.maps.clear();
+        self.bodies.clear();
     }
 
     /// Number of maps held.
@@ -1029,5 +1064,38 @@ mod tests {
         assert_eq!(maps.len(), 1);
         maps.clear();
         assert!(maps.get(1).is_none());
+    }
+
+    #[test]
+    fn a_map_logged_again_unchanged_is_reused_and_a_changed_one_parsed() {
+        let mut maps = TableMaps::new();
+        let one_int = body(&[3], &[], &[0], &[]);
+        let first = maps.parse_and_insert(&one_int, 8).unwrap();
+        let again = maps.parse_and_insert(&one_int, 8).unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        // A longer post-header reads the same bytes differently: not the same map.
+        let other_layout = maps.parse_and_insert(&one_int, 6);
+        assert!(other_layout.map_or(true, |m| !Arc::ptr_eq(&m, &first)));
+        // Same table id, another column type (ALTER TABLE): parsed anew and replaces the map.
+        let one_bigint = body(&[8], &[], &[0], &[]);
+        let altered = maps.parse_and_insert(&one_bigint, 8).unwrap();
+        assert_eq!(altered.columns()[0].column_type(), ColumnType::LONGLONG);
+        assert_eq!(
+            maps.get(1).unwrap().columns()[0].column_type(),
+            ColumnType::LONGLONG
+        );
+        let back = maps.parse_and_insert(&one_int, 8).unwrap();
+        assert!(!Arc::ptr_eq(&back, &first));
+        assert_eq!(back.columns()[0].column_type(), ColumnType::LONG);
+        // A map inserted directly forgets the bytes of the one it replaces.
+        maps.insert(parse_table_map(&one_bigint, 8).unwrap());
+        let after_insert = maps.parse_and_insert(&one_int, 8).unwrap();
+        assert_eq!(after_insert.columns()[0].column_type(), ColumnType::LONG);
+        // Clearing forgets the bytes too.
+        maps.clear();
+        let fresh = maps.parse_and_insert(&one_int, 8).unwrap();
+        assert!(!Arc::ptr_eq(&fresh, &after_insert));
+        // A malformed body is an error, not a reuse.
+        assert!(maps.parse_and_insert(&one_int[..5], 8).is_err());
     }
 }

@@ -63,6 +63,7 @@ pub struct Int {
 
 impl Int {
     /// An integer of `width` bytes (1, 2, 3, 4 or 8) with the given bits (zero-extended).
+    #[inline]
     pub fn new(bits: u64, width: u8, signedness: Signedness) -> Int {
         let width = width.clamp(1, 8);
         Int {
@@ -72,6 +73,7 @@ impl Int {
         }
     }
 
+    #[inline]
     fn mask(width: u8) -> u64 {
         u64::MAX
             .checked_shr(u32::from(64u8.saturating_sub(width.saturating_mul(8))))

@@ -324,7 +324,7 @@ pub(crate) fn decode_timestamp2(input: &[u8], fsp: u8) -> Result<Timestamp, Erro
     let frac_len = fraction_bytes(fsp);
     let frac = input
         .get(4..4usize.saturating_add(frac_len))
-        .ok_or(malformed("TIMESTAMP2 fraction (truncated)"))?;
+        .ok_or_else(|| malformed("TIMESTAMP2 fraction (truncated)"))?;
     Ok(Timestamp {
         seconds,
         micros: check_micros(read_fraction(frac, fsp))?,
@@ -391,7 +391,7 @@ pub(crate) fn decode_datetime2(input: &[u8], fsp: u8) -> Result<DateTime, Error>
         .wrapping_sub(0x80_0000_0000);
     let frac = input
         .get(5..5usize.saturating_add(fraction_bytes(fsp)))
-        .ok_or(malformed("DATETIME2 fraction (truncated)"))?;
+        .ok_or_else(|| malformed("DATETIME2 fraction (truncated)"))?;
     let micros = i64::from(read_fraction(frac, fsp));
     datetime_from_packed(int_part.wrapping_shl(24).wrapping_add(micros), fsp)
 }
@@ -402,7 +402,7 @@ pub(crate) fn decode_time2(input: &[u8], fsp: u8) -> Result<Time, Error> {
     let frac_len = fraction_bytes(fsp);
     let whole = input
         .get(..3usize.saturating_add(frac_len))
-        .ok_or(malformed("TIME2 value (truncated)"))?;
+        .ok_or_else(|| malformed("TIME2 value (truncated)"))?;
     let (int_bytes, frac_bytes) = whole.split_at(3);
     let packed: i64 = match fsp {
         5 | 6 => i64::try_from(be(whole))

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use super::{lsb_bit, read_value_options};
 use crate::error::Error;
 use crate::event::table_map::{Column, TableMap};
-use crate::value::decode::{decode_value, value_len};
+use crate::value::decode::{decode_validated, value_len};
 use crate::value::{ColumnType, OwnedValue, Value};
 
 /// One image (before or after) of a row: which columns it holds, which are NULL, and their
@@ -91,6 +91,7 @@ struct Walker<'r> {
 }
 
 impl<'r> Walker<'r> {
+    #[inline]
     fn new(image: &RowImage<'r>, input: &'r [u8]) -> Walker<'r> {
         Walker {
             table: image.table,
@@ -133,6 +134,7 @@ impl<'r> Walker<'r> {
     }
 
     /// Checks the next present column's value and moves past it (first pass).
+    #[inline]
     fn skip(&mut self) -> Option<Result<(), (&'r Column, Error)>> {
         let (column, is_null, partial) = self.next_present()?;
         if is_null {
@@ -158,7 +160,7 @@ impl<'r> Walker<'r> {
         let input = self.input.get(self.pos..).unwrap_or(&[]);
         // The first pass checked these bytes with the same decoder, so this cannot fail;
         // should it, the iteration ends rather than invent a value.
-        let (value, len) = decode_value(column, input, partial, false).ok()?;
+        let (value, len) = decode_validated(column, input, partial)?;
         self.pos = self.pos.saturating_add(len);
         Some((column, value))
     }
@@ -183,6 +185,9 @@ pub struct ImageValues<'r> {
 impl<'r> Iterator for ImageValues<'r> {
     type Item = (&'r Column, Value<'r>);
 
+    // Inlined into the caller's loop: the per-value call and the copy of the returned value
+    // were a third of the decoding time of narrow rows.
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         self.walker.next_value()
     }
@@ -204,6 +209,7 @@ impl<'r> RowImage<'r> {
 
     /// The present columns and their values, in column order. Columns missing from the image
     /// (minimal row images, NDB partial rows) are skipped.
+    #[inline]
     pub fn values(&self) -> ImageValues<'r> {
         ImageValues {
             walker: Walker::new(self, self.values),
