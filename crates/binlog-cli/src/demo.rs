@@ -75,6 +75,9 @@ fn round_statements(round: u32) -> Vec<String> {
 
 /// Runs `binlog demo`.
 pub(crate) async fn run(args: DemoArgs) -> ExitCode {
+    // From here on Ctrl-C no longer kills the process: the server is always cleaned up (a
+    // signal during the server's start takes effect once it is up).
+    let signal = follow::interrupted();
     eprintln!("binlog demo: starting a throwaway MariaDB ...");
     let server = match Server::builder().start() {
         Ok(server) => Arc::new(server),
@@ -89,7 +92,7 @@ pub(crate) async fn run(args: DemoArgs) -> ExitCode {
         server.port(),
         server.datadir().display()
     );
-    let code = demo(&server, &args).await;
+    let code = demo(&server, &args, signal).await;
     let datadir = server.datadir();
     match Arc::try_unwrap(server) {
         // Stops the server cleanly; dropping it removes its directory.
@@ -106,7 +109,7 @@ pub(crate) async fn run(args: DemoArgs) -> ExitCode {
     code
 }
 
-async fn demo(server: &Arc<Server>, args: &DemoArgs) -> ExitCode {
+async fn demo(server: &Arc<Server>, args: &DemoArgs, signal: impl Future<Output = ()>) -> ExitCode {
     if let Err(e) = server.try_sql(SCHEMA) {
         eprintln!("binlog demo: creating the demo tables: {e}");
         return ExitCode::FAILURE;
@@ -177,7 +180,7 @@ async fn demo(server: &Arc<Server>, args: &DemoArgs) -> ExitCode {
         let interrupted = Arc::clone(&interrupted);
         async move {
             tokio::select! {
-                () = follow::interrupted() => interrupted.store(true, Ordering::Release),
+                () = signal => interrupted.store(true, Ordering::Release),
                 () = done => {}
             }
         }

@@ -308,17 +308,21 @@ impl Follower {
     }
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM. If the handlers cannot be installed, never.
-pub(crate) async fn interrupted() {
+/// Installs the SIGINT (Ctrl-C) and SIGTERM handlers now, so that from here on neither kills
+/// the process; the returned future resolves on the first of them. If the handlers cannot be
+/// installed, it never resolves (and the default actions stay).
+pub(crate) fn interrupted() -> impl Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
-    else {
-        eprintln!("binlog: cannot install the SIGINT/SIGTERM handlers; stop with SIGKILL");
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = int.recv() => {}
-        _ = term.recv() => {}
+    let signals = signal(SignalKind::interrupt()).and_then(|int| Ok((int, signal(SignalKind::terminate())?)));
+    async move {
+        let Ok((mut int, mut term)) = signals else {
+            eprintln!("binlog: cannot install the SIGINT/SIGTERM handlers");
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
     }
 }
 

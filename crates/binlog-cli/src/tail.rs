@@ -105,14 +105,14 @@ async fn tail(args: TailArgs) -> Result<ExitCode, String> {
 
     let (client, driver) = binlog_signals::connect(config).await.map_err(|e| e.to_string())?;
     let mut streams = Streams::subscribe(&client);
+    let interrupted = follow::interrupted();
     let driver = tokio::spawn(driver);
-    // Tests (and people) wait for this line before writing changes they expect to see.
+    // Tests (and people) wait for this line before writing changes they expect to see, or
+    // sending a signal.
     eprintln!("binlog tail: connected to {target}, reading from {start}");
 
     let mut follower = Follower::new(args.format, saver);
-    let ended = follower
-        .run(&client, &mut streams, follow::interrupted(), |_| false)
-        .await;
+    let ended = follower.run(&client, &mut streams, interrupted, |_| false).await;
     client.shutdown();
     drop(streams);
     let driver = driver.await;
