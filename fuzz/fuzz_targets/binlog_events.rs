@@ -18,7 +18,9 @@ fn drain_payload(event: &Event<'_>, decoder: &mut Decoder) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, data)) = data.split_first() else { return };
+    let Some((&mode, data)) = data.split_first() else {
+        return;
+    };
     // As a whole file (the magic prepended).
     let mut bytes = BINLOG_MAGIC.to_vec();
     bytes.extend_from_slice(data);

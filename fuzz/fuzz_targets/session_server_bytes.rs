@@ -8,13 +8,22 @@ use binlog_proto::session::{ReplicationOptions, ReplicationSession, StartPositio
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, data)) = data.split_first() else { return };
-    let tls = if mode & 1 == 1 { TlsMode::Preferred } else { TlsMode::Disabled };
+    let Some((&mode, data)) = data.split_first() else {
+        return;
+    };
+    let tls = if mode & 1 == 1 {
+        TlsMode::Preferred
+    } else {
+        TlsMode::Disabled
+    };
     let start = match mode >> 1 & 3 {
         0 => StartPosition::Current,
         1 => StartPosition::Oldest,
         2 => StartPosition::MariadbGtids("0-1-5".parse().unwrap()),
-        _ => StartPosition::File { file: "mysql-bin.000001".into(), position: 4 },
+        _ => StartPosition::File {
+            file: "mysql-bin.000001".into(),
+            position: 4,
+        },
     };
     let connect = ConnectOptions::new("u", "p")
         .tls(tls)

@@ -140,7 +140,7 @@ async fn a_purged_start_file_is_unavailable() {
     let (first, _) = server.master_status();
     server.exec("FLUSH BINARY LOGS");
     let (second, _) = server.master_status();
-    server.exec(&format!("PURGE BINARY LOGS TO '{second}'"));
+    server.purge_binlogs_to(&second);
     let config = builder(&server, Start::position(first.clone(), 4))
         .build()
         .expect("config");

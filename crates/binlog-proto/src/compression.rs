@@ -4,6 +4,7 @@
 use std::io::Read;
 
 use crate::error::Error;
+use crate::limits::MAX_ZSTD_WINDOW;
 
 /// Output buffer reserved before decompressing; it grows with the output actually produced, so
 /// a forged size field cannot make a tiny input reserve `limit` bytes.
@@ -61,6 +62,13 @@ pub fn uncompress_mariadb(input: &[u8], limit: usize) -> Result<Vec<u8>, Error> 
 /// Decompresses a zstd frame (TRANSACTION_PAYLOAD_EVENT, MySQL 8.0.20+) whose uncompressed size
 /// the event declares. Fails when the output would exceed `declared` or `limit`, or does not
 /// reach `declared`.
+///
+/// Memory: a frame's header names the history window the decoder must keep, up to 2^31
+/// bytes, whatever the size of the frame. A window larger than the declared size is never
+/// allocated: such a frame is decoded in one pass into a buffer of the declared size (which
+/// serves as the history). Otherwise the frame is streamed, the window (at most
+/// [`MAX_ZSTD_WINDOW`], larger ones are refused) being no larger than the declared size. The
+/// output buffer grows with the output actually produced.
 pub fn uncompress_zstd(input: &[u8], declared: u64, limit: usize) -> Result<Vec<u8>, Error> {
     let size = usize::try_from(declared)
         .ok()
@@ -70,23 +78,66 @@ pub fn uncompress_zstd(input: &[u8], declared: u64, limit: usize) -> Result<Vec<
             declared,
             limit: limit as u64,
         })?;
-    // Stream rather than `zstd::bulk::decompress`, which allocates the declared size up front:
-    // a 50-byte event must not be able to reserve `limit` bytes. The buffer grows with the
-    // output actually produced, and one byte past the declared size is read to catch liars.
     let bad = |what| Error::Malformed { what, offset: 0 };
-    let decoder =
+    let mismatch = || bad("zstd transaction payload (size differs from the declared size)");
+    if zstd_window(input).is_some_and(|window| window > declared) {
+        let mut out = Vec::with_capacity(size);
+        zstd::bulk::Decompressor::new()
+            .and_then(|mut d| d.decompress_to_buffer(input, &mut out))
+            .map_err(|_| mismatch())?;
+        return if out.len() == size {
+            Ok(out)
+        } else {
+            Err(mismatch())
+        };
+    }
+    // Stream rather than `zstd::bulk::decompress`, which allocates the declared size up front:
+    // a 50-byte event must not be able to reserve `limit` bytes. One byte past the declared
+    // size is read to catch liars.
+    let mut decoder =
         zstd::stream::read::Decoder::with_buffer(input).map_err(|_| bad("zstd transaction payload"))?;
+    decoder
+        .window_log_max(MAX_ZSTD_WINDOW.trailing_zeros())
+        .map_err(|_| bad("zstd transaction payload"))?;
     let mut out = Vec::with_capacity(size.min(INITIAL_OUTPUT_CAPACITY));
     decoder
         .take((size as u64).saturating_add(1))
         .read_to_end(&mut out)
         .map_err(|_| bad("zstd transaction payload"))?;
     if out.len() != size {
-        return Err(bad(
-            "zstd transaction payload (size differs from the declared size)",
-        ));
+        return Err(mismatch());
     }
     Ok(out)
+}
+
+/// The window size the first frame of `input` declares (RFC 8878, 3.1.1.1: the window
+/// descriptor, or the content size of a single-segment frame); `None` when the header is not
+/// a zstd frame header.
+fn zstd_window(input: &[u8]) -> Option<u64> {
+    const MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+    if input.get(..4)? != MAGIC {
+        return None;
+    }
+    let descriptor = *input.get(4)?;
+    if descriptor & 0x20 == 0 {
+        let window = *input.get(5)?;
+        let base = 1u64.checked_shl(10u32.saturating_add(u32::from(window >> 3)))?;
+        return Some(base.saturating_add((base / 8).saturating_mul(u64::from(window & 7))));
+    }
+    let dict_len = [0usize, 1, 2, 4].get(usize::from(descriptor & 3)).copied()?;
+    let size_len = [1usize, 2, 4, 8].get(usize::from(descriptor >> 6)).copied()?;
+    let at = 5usize.saturating_add(dict_len);
+    let bytes = input.get(at..at.saturating_add(size_len))?;
+    let value = bytes
+        .iter()
+        .rev()
+        .fold(0u64, |acc, &b| acc.wrapping_shl(8) | u64::from(b));
+    // The 2-byte form is offset by 256.
+    Some(if size_len == 2 {
+        value.saturating_add(256)
+    } else {
+        value
+    })
 }
 
 #[cfg(test)]
@@ -150,5 +201,32 @@ mod tests {
             Err(Error::TooLarge { .. })
         ));
         assert!(uncompress_zstd(b"not zstd", 10, 100).is_err());
+    }
+
+    #[test]
+    fn zstd_window_sizes_from_frame_headers() {
+        // Window descriptor: exponent 17, mantissa 0 -> 2^27; mantissa 4 -> 1.5 * 2^27.
+        assert_eq!(
+            zstd_window(&[0x28, 0xb5, 0x2f, 0xfd, 0x00, 17 << 3]),
+            Some(1 << 27)
+        );
+        assert_eq!(
+            zstd_window(&[0x28, 0xb5, 0x2f, 0xfd, 0x00, 17 << 3 | 4]),
+            Some(3 << 26)
+        );
+        // Single segment: the content size is the window (1, 2 (+256), 4, 8 bytes).
+        assert_eq!(zstd_window(&[0x28, 0xb5, 0x2f, 0xfd, 0x20, 100]), Some(100));
+        assert_eq!(zstd_window(&[0x28, 0xb5, 0x2f, 0xfd, 0x60, 0, 1]), Some(512));
+        let frame = zstd::bulk::compress(&[5u8; 1000], 3).unwrap();
+        assert_eq!(zstd_window(&frame), Some(1000));
+        assert_eq!(zstd_window(b"not zstd"), None);
+        assert_eq!(zstd_window(&[0x28, 0xb5, 0x2f, 0xfd]), None);
+        // A frame whose window exceeds the declared size is decoded in one pass, and a liar
+        // is still caught.
+        let mut forged = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 17 << 3, 0x19, 0, 0];
+        forged.extend_from_slice(b"abc");
+        assert_eq!(uncompress_zstd(&forged, 3, 100).unwrap(), b"abc");
+        assert!(uncompress_zstd(&forged, 2, 100).is_err());
+        assert!(uncompress_zstd(&forged, 4, 100).is_err());
     }
 }

@@ -22,6 +22,14 @@ pub const MAX_JSON_DEPTH: usize = 100;
 /// default.
 pub const DEFAULT_MAX_DECOMPRESSED_SIZE: usize = 1 << 30;
 
+/// Largest history window a zstd frame (TRANSACTION_PAYLOAD) may ask the decoder to keep:
+/// 2^27 bytes, zstd's own default ceiling (`ZSTD_WINDOWLOG_LIMIT_DEFAULT`), which MySQL's
+/// compression levels stay within. The window is allocated only when it is no larger than
+/// the payload's declared size (a frame with a larger window is decoded in one pass into the
+/// declared-size output, which holds the history); a frame streamed with a window above
+/// this is refused.
+pub const MAX_ZSTD_WINDOW: usize = 1 << 27;
+
 /// Largest total size of one text result set accepted by default (the connection keeps it in
 /// memory until it is complete).
 pub const DEFAULT_MAX_RESULT_SET_SIZE: usize = 256 << 20;

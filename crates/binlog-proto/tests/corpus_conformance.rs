@@ -126,8 +126,11 @@ fn expected_failure(path: &str) -> Option<u64> {
             91204,
         ),
         // Every event decodes (sql/log_event.cc's type-code permutation for this pre-GA
-        // build), but its TABLE_MAPs predate column metadata (MySQL 5.1.18), and the value
-        // decoder needs the CHAR length from it: the first row event is refused.
+        // build), but its TABLE_MAPs end after the column types: this tree predates column
+        // metadata. A CHAR column is logged as STRING, like ENUM and SET, and its length
+        // prefix (1 or 2 bytes) depends on a length the binlog does not hold, so the first
+        // row event (PRE_GA_WRITE_ROWS of `t1` (a INT, b CHAR(50))) is refused with
+        // `Error::Unsupported` "... without column metadata" (see `Plan::NoMetadata`).
         ("rust_mysql_common/test-data/binlogs/ver_5_1-wl2325_r.001", 466),
     ];
     broken.iter().find(|(p, _)| *p == path).map(|&(_, at)| at)
@@ -176,7 +179,12 @@ fn every_corpus_binlog_decodes_with_the_expected_events() {
         values += walk.values;
         match (expected_failure(path), &walk.error) {
             (None, None) => assert_eq!(walk.end, bytes.len() as u64, "{path}: stopped early"),
-            (Some(at), Some(err)) => assert_eq!(error_offset(err), Some(at), "{path}: {err}"),
+            (Some(at), Some(err)) => {
+                assert_eq!(error_offset(err), Some(at), "{path}: {err}");
+                if path.ends_with("wl2325_r.001") {
+                    assert!(err.to_string().contains("without column metadata"), "{err}");
+                }
+            }
             (None, Some(err)) => failures.push(format!("{path}: {err}")),
             (Some(_), None) => failures.push(format!("{path}: decoded, but it is broken")),
         }

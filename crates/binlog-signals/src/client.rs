@@ -97,6 +97,13 @@ impl Client {
         self.shutdown.is_requested()
     }
 
+    /// How many times the driver reopened a lost connection so far. Every reconnect is also
+    /// logged (`tracing`, level WARN for the loss, INFO for the new connection); the stream
+    /// resumes after the last transaction delivered, without duplicates or gaps.
+    pub fn reconnects(&self) -> u64 {
+        self.shutdown.reconnects()
+    }
+
     pub(crate) fn shutdown_signal(&self) -> Arc<Shutdown> {
         Arc::clone(&self.shutdown)
     }

@@ -144,6 +144,27 @@ pub enum Error {
         /// Items published to this stream after it fell behind.
         missed: u64,
     },
+    /// Loading or saving the checkpoint failed (replication mode,
+    /// [`start_replication`](crate::start_replication)). A failed save ends the stream rather
+    /// than letting the stored position fall silently behind.
+    #[error("checkpoint {during} failed: {source}")]
+    Checkpoint {
+        /// `load` or `save`.
+        during: &'static str,
+        /// The store's error.
+        #[source]
+        source: Arc<binlog_checkpoint::Error>,
+    },
+    /// The stored checkpoint belongs to another server flavour than the one connected to
+    /// (a MariaDB checkpoint on a MySQL server, or the reverse): its position means nothing
+    /// here.
+    #[error("the checkpoint was taken on {checkpoint}, but the server is {server}")]
+    CheckpointFlavor {
+        /// The checkpoint's flavour.
+        checkpoint: binlog_checkpoint::Flavor,
+        /// The server's flavour.
+        server: binlog_checkpoint::Flavor,
+    },
     /// The connection driver stopped before this stream ended normally: its future was
     /// dropped, or the stream was created after the client had shut down.
     #[error("the connection driver has stopped")]

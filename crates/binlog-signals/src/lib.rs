@@ -88,13 +88,15 @@ mod tls;
 mod wire;
 
 pub use client::Client;
-pub use config::{Config, ConfigBuilder, ConfigError, LagPolicy, Start, TlsMode, TlsOptions};
-pub use driver::{Driver, connect};
+pub use config::{Config, ConfigBuilder, ConfigError, LagPolicy, Reconnect, Start, TlsMode, TlsOptions};
+pub use driver::{Checkpoints, DEFAULT_CHECKPOINT_INTERVAL, Driver, connect, start_replication};
 pub use error::{Error, ServerError};
 pub use filter::{TableFilter, TablePattern};
 pub use item::{BinlogEvent, BinlogPosition, Columns, Image, NameSource, Row, RowAction, RowsEvent};
 pub use streams::{BinlogEvents, BinlogPositions, RowsDeleted, RowsInserted, RowsUpdated};
 
+/// The checkpoint crate replication mode stores its positions with.
+pub use binlog_checkpoint;
 /// Event type codes used by [`BinlogEvent`], re-exported from `binlog-proto`.
 pub use binlog_proto::event::EventType;
 /// GTID types used by [`Start`], re-exported from `binlog-proto`.

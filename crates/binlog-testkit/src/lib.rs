@@ -497,6 +497,36 @@ impl Server {
         (file, pos)
     }
 
+    /// Purges every binlog before `file` and waits until the server has really removed them.
+    ///
+    /// MariaDB does not purge a binlog that crash recovery may still need, that is, before
+    /// the BINLOG_CHECKPOINT event for it is written once InnoDB has flushed its commits
+    /// (MariaDB KB, "BINLOG_CHECKPOINT_EVENT"); `PURGE BINARY LOGS` then leaves the file with
+    /// only a note. Seen here: right after `FLUSH BINARY LOGS` one PURGE sometimes left the
+    /// first file listed. This repeats it until the file is gone.
+    ///
+    /// # Panics
+    /// When the older files are still listed after 30 seconds.
+    pub fn purge_binlogs_to(&self, file: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            self.exec(&format!("PURGE BINARY LOGS TO '{file}'"));
+            let listed: Vec<String> = self
+                .exec("SHOW BINARY LOGS")
+                .into_iter()
+                .filter_map(|row| row.into_iter().next().flatten())
+                .collect();
+            if listed.first().map(String::as_str) == Some(file) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "PURGE BINARY LOGS TO '{file}' still lists {listed:?} after 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Paths of all binlog files, in order (from the binlog index file).
     pub fn binlog_files(&self) -> Vec<PathBuf> {
         let index = std::fs::read_to_string(self.datadir().join("mysql-bin.index")).unwrap_or_default();

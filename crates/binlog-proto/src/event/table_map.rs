@@ -352,7 +352,7 @@ fn shape(ty: ColumnType, meta: u16, has_metadata: bool, offset: usize) -> Result
         max_length: None,
     };
     if !has_metadata && metadata_len(ty).unwrap_or(0) > 0 {
-        return Ok(simple(Plan::Unsupported));
+        return Ok(simple(Plan::NoMetadata));
     }
     Ok(match ty {
         ColumnType::TINY => simple(Plan::Int { width: 1 }),
@@ -908,6 +908,27 @@ mod tests {
         b.extend_from_slice(nulls);
         b.extend_from_slice(optional);
         b
+    }
+
+    #[test]
+    fn a_table_map_without_metadata_sizes_only_what_needs_none() {
+        // The 5.2.2-a_drop6 (wl2325) TABLE_MAP of ver_5_1-wl2325_r.001: `test`.`t1` (a INT,
+        // b CHAR(50)), and nothing after the column types.
+        let map = parse_table_map(
+            &[
+                0, 0, 0, 0, 0, 0, 4, b't', b'e', b's', b't', 0, 2, b't', b'1', 0, 2, 3, 0xfe,
+            ],
+            6,
+        )
+        .unwrap();
+        let [a, b] = map.columns() else { panic!() };
+        assert_eq!(a.plan, Plan::Int { width: 4 });
+        assert_eq!(b.plan, Plan::NoMetadata);
+        let (value, len) = crate::value::decode::decode_value(a, &[1, 0, 0, 0], false, true).unwrap();
+        assert_eq!((value.to_string(), len), ("1".to_string(), 4));
+        let err = crate::value::decode::decode_value(b, &[3, b'o', b'n', b'e'], false, true).unwrap_err();
+        assert!(matches!(err, Error::Unsupported(_)), "{err}");
+        assert!(err.to_string().contains("without column metadata"), "{err}");
     }
 
     #[test]

@@ -71,9 +71,16 @@ pub(crate) enum Plan {
     Vector {
         len_bytes: u8,
     },
-    /// A type whose values this crate cannot size (pre-5.0 DECIMAL, or a type that needs
-    /// metadata in a TABLE_MAP without any).
+    /// A type whose values this crate cannot size (pre-5.0 DECIMAL).
     Unsupported,
+    /// A type whose size is in the column metadata, in a TABLE_MAP that has none. The
+    /// TABLE_MAPs of pre-GA MySQL 5.1 builds (such as the 5.2.2-a_drop6 "wl2325" tree) end
+    /// after the column types: their replicas sized values from their own table definition.
+    /// Without it a reader cannot size them: CHAR, ENUM and SET are all logged as STRING
+    /// (`Field_enum::type()` is `MYSQL_TYPE_STRING`), a CHAR's length prefix is 1 or 2 bytes
+    /// depending on its byte length, a VARCHAR's likewise, and BLOB, DECIMAL, BIT and the
+    /// temporal types with fractions need their length, precision or width.
+    NoMetadata,
 }
 
 fn truncated(what: &'static str, input: &[u8]) -> Error {
@@ -331,6 +338,14 @@ pub(crate) fn decode_value<'a>(
                 "values of column type {} (metadata {})",
                 column.column_type(),
                 column.metadata()
+            )));
+        }
+        Plan::NoMetadata => {
+            return Err(Error::Unsupported(format!(
+                "values of column type {} (column {}) in a TABLE_MAP without column metadata \
+                 (pre-GA MySQL 5.1): their size is not in the binlog",
+                column.column_type(),
+                column.index()
             )));
         }
     })

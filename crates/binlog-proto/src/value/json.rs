@@ -321,6 +321,10 @@ fn validate(value: JsonValue<'_>, depth: usize, budget: &mut usize) -> Result<()
     let (container, is_object) = match value {
         JsonValue::Object(o) => (o.container, true),
         JsonValue::Array(a) => (a.container, false),
+        // JSON has no NaN or infinity, and MySQL never stores them (its JSON parser rejects
+        // them and converting a non-finite double to JSON is an error): such bytes are forged,
+        // and rendering them would produce text that is not JSON.
+        JsonValue::Double(d) if !d.is_finite() => return Err(bad("JSON double (NaN or infinite)")),
         _ => return Ok(()),
     };
     let depth = depth.saturating_add(1);
@@ -780,5 +784,17 @@ pub(crate) mod tests {
             body = next;
         }
         assert!(Json::parse(&body).is_err());
+    }
+
+    #[test]
+    fn non_finite_doubles_are_refused() {
+        // Found by the json_binary fuzz target: a DOUBLE holding NaN rendered as "-NaN",
+        // which is not JSON. MySQL never stores NaN or infinity in JSON.
+        let crash = [DOUBLE, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+        assert!(matches!(Json::parse(&crash), Err(Error::Malformed { .. })));
+        for d in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert!(Json::parse(&J::Double(d).encode()).is_err(), "{d}");
+            assert!(Json::parse(&J::Arr(vec![J::Double(d)]).encode()).is_err(), "{d}");
+        }
     }
 }

@@ -37,6 +37,7 @@
 
 mod error;
 mod options;
+mod reconnect;
 mod url;
 
 use std::ops::RangeInclusive;
@@ -47,6 +48,9 @@ use std::time::Duration;
 pub use error::ConfigError;
 pub(crate) use options::Password;
 pub use options::{LagPolicy, Start, TlsMode, TlsOptions};
+pub use reconnect::{
+    DEFAULT_RECONNECT_ATTEMPTS, DEFAULT_RECONNECT_INITIAL_DELAY, DEFAULT_RECONNECT_MAX_DELAY, Reconnect,
+};
 
 use crate::filter::{TableFilter, TablePattern};
 
@@ -125,6 +129,7 @@ pub struct Config {
     pub(crate) tls: TlsOptions,
     pub(crate) server_public_key_file: Option<PathBuf>,
     pub(crate) get_server_public_key: bool,
+    pub(crate) reconnect: Reconnect,
 }
 
 impl Config {
@@ -224,6 +229,11 @@ impl Config {
     pub fn get_server_public_key(&self) -> bool {
         self.get_server_public_key
     }
+
+    /// How a lost connection is reopened (see [`Reconnect`]).
+    pub fn reconnect(&self) -> &Reconnect {
+        &self.reconnect
+    }
 }
 
 impl FromStr for Config {
@@ -283,6 +293,7 @@ pub struct ConfigBuilder {
     tls: TlsOptions,
     server_public_key_file: Option<PathBuf>,
     get_server_public_key: bool,
+    reconnect: Reconnect,
 }
 
 impl Default for ConfigBuilder {
@@ -304,6 +315,7 @@ impl Default for ConfigBuilder {
             tls: TlsOptions::default(),
             server_public_key_file: None,
             get_server_public_key: false,
+            reconnect: Reconnect::default(),
         }
     }
 }
@@ -438,6 +450,13 @@ impl ConfigBuilder {
         self
     }
 
+    /// How a lost connection is reopened (default [`Reconnect::new`]; [`Reconnect::never`]
+    /// ends the streams at the first connection loss).
+    pub fn reconnect(mut self, reconnect: Reconnect) -> Self {
+        self.reconnect = reconnect;
+        self
+    }
+
     /// Validates the settings and builds the [`Config`].
     pub fn build(self) -> Result<Config, ConfigError> {
         if self.user.is_empty() {
@@ -480,6 +499,7 @@ impl ConfigBuilder {
             tls: self.tls,
             server_public_key_file: self.server_public_key_file,
             get_server_public_key: self.get_server_public_key,
+            reconnect: self.reconnect,
         })
     }
 

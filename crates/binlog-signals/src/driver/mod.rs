@@ -2,6 +2,9 @@
 //! [`Driver`] future that owns the socket.
 
 mod boundary;
+mod checkpointing;
+mod gtid_state;
+mod reconnect;
 mod rows;
 mod session;
 
@@ -9,7 +12,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use binlog_proto::session::{BinlogChecksum, StartPosition};
@@ -22,6 +25,8 @@ use crate::item::BinlogPosition;
 use crate::schema::Schemas;
 use crate::tls::TlsConnector;
 use crate::wire::{self, Replication};
+
+pub use checkpointing::{Checkpoints, DEFAULT_CHECKPOINT_INTERVAL, start_replication};
 
 /// Connects to the server and starts the binlog dump; returns the [`Client`] that creates
 /// streams and the [`Driver`] that reads the connection.
@@ -56,6 +61,14 @@ use crate::wire::{self, Replication};
 /// # }
 /// ```
 pub async fn connect(config: Config) -> Result<(Client, Driver), Error> {
+    open(config, None).await
+}
+
+/// [`connect`], and in replication mode with the checkpointer.
+async fn open(
+    config: Config,
+    mut checkpointer: Option<checkpointing::Checkpointer>,
+) -> Result<(Client, Driver), Error> {
     let config = Arc::new(config);
     let tls = TlsConnector::new(config.tls(), config.host())?;
     tracing::info!(
@@ -68,6 +81,9 @@ pub async fn connect(config: Config) -> Result<(Client, Driver), Error> {
     );
     let replication = Replication::open(&config, tls.clone(), start_position(config.start())).await?;
     let info = replication.info();
+    if let Some(checkpointer) = checkpointer.as_mut() {
+        checkpointer.connected(info.flavor, info.source_server_id)?;
+    }
     let start = match &info.start {
         StartPosition::File { file, position } => BinlogPosition::new(file.as_str(), *position),
         // GTID starts: the server's first (artificial) ROTATE names the file.
@@ -76,8 +92,16 @@ pub async fn connect(config: Config) -> Result<(Client, Driver), Error> {
     tracing::info!(server = %info.server_version, flavor = ?info.flavor, %start, "replication started");
     let checksum = info.checksum == BinlogChecksum::Crc32;
     let (client, hubs) = client::channels(config.channel_capacity(), config.lag_policy());
-    let schemas = Schemas::new(Arc::clone(&config), tls);
-    let session = session::SessionLoop::new(config, hubs, schemas, client.shutdown_signal(), start, checksum);
+    let schemas = Schemas::new(Arc::clone(&config), tls.clone());
+    let flavor = info.flavor;
+    let seed = match (&checkpointer, config.start()) {
+        (Some(checkpointer), _) if checkpointer.seed().is_some() => checkpointer.seed(),
+        (_, Start::MariadbGtid(list)) => Some(binlog_checkpoint::GtidState::Mariadb(list.clone())),
+        (_, Start::MysqlGtid(set)) => Some(binlog_checkpoint::GtidState::Mysql(set.clone())),
+        _ => None,
+    };
+    let session = session::SessionLoop::new(config, hubs, schemas, client.shutdown_signal(), start, checksum)
+        .resilient(tls, flavor, seed, checkpointer);
     let driver = Driver {
         inner: Box::pin(session.run(replication)),
     };
@@ -102,7 +126,9 @@ fn start_position(start: &Start) -> StartPosition {
 ///
 /// It resolves when [`Client::shutdown`] is called (after the event in flight), when a
 /// non-blocking stream reaches the end of the binlog, when every client handle and stream was
-/// dropped, or with the error that ended the connection. On success it returns the position
+/// dropped, or with the error that ended the connection (a lost connection is first reopened
+/// from the last transaction boundary published, without repeating an item: see
+/// [`Reconnect`](crate::Reconnect) and `docs/guarantees.md`). On success it returns the position
 /// after the last complete transaction it published: the place to resume from
 /// ([`Start::Position`]). A binlog position inside a transaction is no place to resume (the
 /// transaction's TABLE_MAP events would be missing), so when the driver stops in the middle
@@ -135,6 +161,8 @@ pub(crate) struct Shutdown {
     /// Every client handle was dropped: stop once no stream is left either.
     orphaned: AtomicBool,
     notify: Notify,
+    /// Connections reopened after a loss (see `Client::reconnects`).
+    reconnects: AtomicU64,
 }
 
 impl Shutdown {
@@ -150,6 +178,14 @@ impl Shutdown {
     pub(crate) fn request(&self) {
         self.requested.store(true, Ordering::Release);
         self.notify.notify_waiters();
+    }
+
+    pub(crate) fn count_reconnect(&self) {
+        self.reconnects.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn reconnects(&self) -> u64 {
+        self.reconnects.load(Ordering::Relaxed)
     }
 
     pub(crate) fn is_requested(&self) -> bool {

@@ -1,0 +1,321 @@
+//! Replication mode against the harness's MariaDB: checkpoints at transaction boundaries,
+//! resume, GTID resume, half-open connections, typed errors for positions the server lacks.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use binlog_signals::binlog_checkpoint::{Checkpoint, CheckpointStore, Flavor, GtidState, MemoryStore};
+use binlog_signals::{Checkpoints, Client, Config, Error, EventType, Reconnect, RowsEvent, Start};
+use binlog_testkit::{Proxy, Server};
+use futures::{Stream, StreamExt};
+
+use common::{binlog_events, builder};
+
+/// The `id` column of every row of `event`.
+fn ids(event: &RowsEvent) -> Vec<u64> {
+    event
+        .rows()
+        .iter()
+        .map(|row| {
+            let id = row.values().get("id").expect("id column").to_string();
+            id.parse().unwrap_or_else(|_| panic!("id {id}"))
+        })
+        .collect()
+}
+
+/// The next `n` ids from a stream of row events.
+async fn next_ids<S>(stream: &mut S, n: usize) -> Vec<u64>
+where
+    S: Stream<Item = Result<RowsEvent, Error>> + Unpin,
+{
+    let mut got = Vec::new();
+    while got.len() < n {
+        let event = tokio::time::timeout(Duration::from_secs(60), stream.next())
+            .await
+            .expect("rows within 60 s")
+            .expect("stream open")
+            .expect("no error");
+        got.extend(ids(&event));
+    }
+    got
+}
+
+/// Polls once more so the stream marks its last item as consumed (it holds an item until
+/// asked for the next one).
+async fn finish_item<S: Stream + Unpin>(stream: &mut S) {
+    assert!(
+        futures::poll!(stream.next()).is_pending(),
+        "nothing else expected yet"
+    );
+}
+
+async fn stop(
+    client: Client,
+    driver: tokio::task::JoinHandle<Result<binlog_signals::BinlogPosition, Error>>,
+) {
+    client.shutdown();
+    driver.await.expect("driver task").expect("clean stop");
+}
+
+/// A checkpoint taken right after a multi-statement transaction names the end of its XID
+/// event, and resuming from it delivers exactly the next transaction first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_after_a_multi_statement_transaction_starts_with_the_next_transaction() {
+    let server = Server::shared();
+    let db = server.fresh_database("resume");
+    server.exec(&format!(
+        "CREATE TABLE `{db}`.t (id INT PRIMARY KEY, v VARCHAR(10))"
+    ));
+    let (file, position) = server.master_status();
+    let store = Arc::new(MemoryStore::new());
+    let checkpoints = || Checkpoints::from_arc(store.clone()).interval(Duration::ZERO);
+    let config = builder(server, Start::position(file.clone(), position))
+        .build()
+        .expect("config");
+
+    let (client, driver) = binlog_signals::start_replication(config.clone(), checkpoints())
+        .await
+        .expect("start");
+    let mut rows = client.rows_inserted().table(format!("{db}.t").as_str());
+    let driver = tokio::spawn(driver);
+    let a = server.exec(&format!(
+        "BEGIN; INSERT INTO `{db}`.t VALUES (1, 'a'); INSERT INTO `{db}`.t VALUES (2, 'a');
+         UPDATE `{db}`.t SET v = 'b' WHERE id = 1; INSERT INTO `{db}`.t VALUES (3, 'a'); COMMIT;
+         SELECT @@last_gtid"
+    ));
+    let gtid_a = a[0][0].clone().expect("gtid");
+    assert_eq!(next_ids(&mut rows, 3).await, [1, 2, 3]);
+    finish_item(&mut rows).await;
+    stop(client, driver).await;
+
+    // The checkpoint is the end of A's XID event: the binlog's own account.
+    let saved = store.load().await.expect("load").expect("a checkpoint was saved");
+    let events = binlog_events(server, &file, position);
+    let gtid_at = events
+        .iter()
+        .position(|(kind, _, info)| kind == "Gtid" && info.contains(&gtid_a))
+        .expect("A's GTID event");
+    let xid = events[gtid_at..]
+        .iter()
+        .find(|(kind, _, _)| kind == "Xid")
+        .expect("A's XID event");
+    assert_eq!(
+        (saved.binlog_file.as_str(), saved.binlog_position),
+        (file.as_str(), xid.1)
+    );
+    assert_eq!(saved.flavor, Flavor::Mariadb);
+
+    // B (multi-statement) and C commit while nobody reads.
+    server.exec(&format!(
+        "BEGIN; INSERT INTO `{db}`.t VALUES (10, 'b'); INSERT INTO `{db}`.t VALUES (11, 'b'); COMMIT;"
+    ));
+    server.exec(&format!("INSERT INTO `{db}`.t VALUES (20, 'c')"));
+
+    let (client, driver) = binlog_signals::start_replication(config, checkpoints())
+        .await
+        .expect("resume");
+    let mut rows = client.rows_inserted().table(format!("{db}.t").as_str());
+    let mut events = client.binlog_events();
+    let driver = tokio::spawn(driver);
+    // The first real event (past the dump's artificial ROTATE and FORMAT_DESCRIPTION) is
+    // the GTID event of the transaction right after A in the binlog.
+    let next_in_binlog = binlog_events(server, &file, saved.binlog_position)
+        .into_iter()
+        .next()
+        .expect("an event after A");
+    assert_eq!(next_in_binlog.0, "Gtid");
+    let first = loop {
+        let event = events.next().await.expect("event").expect("ok");
+        if event.event_type() != EventType::ROTATE_EVENT
+            && event.event_type() != EventType::FORMAT_DESCRIPTION_EVENT
+        {
+            break event;
+        }
+    };
+    assert_eq!(first.position().position(), next_in_binlog.1);
+    assert_eq!(first.position().file(), file);
+    drop(events);
+    assert_eq!(
+        next_ids(&mut rows, 3).await,
+        [10, 11, 20],
+        "B then C, nothing of A"
+    );
+    stop(client, driver).await;
+}
+
+/// With a known GTID state the checkpoint carries it and resume goes through MariaDB's
+/// `@slave_connect_state`; a GTID the server never wrote is a typed error, not a skip.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_gtid_checkpoints_resume_by_gtid_and_a_gtid_gap_is_an_error() {
+    let server = Server::shared();
+    let db = server.fresh_database("gtid");
+    server.exec(&format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY)"));
+    let pos = server
+        .query_value("SELECT @@gtid_binlog_pos")
+        .expect("gtid_binlog_pos");
+    let list: binlog_signals::gtid::MariadbGtidList = pos.parse().expect("gtid list");
+    let store = Arc::new(MemoryStore::new());
+    let checkpoints = || Checkpoints::from_arc(store.clone()).interval(Duration::ZERO);
+    let config = builder(server, Start::MariadbGtid(list)).build().expect("config");
+
+    let (client, driver) = binlog_signals::start_replication(config.clone(), checkpoints())
+        .await
+        .expect("start by GTID");
+    let mut rows = client.rows_inserted().table(format!("{db}.t").as_str());
+    let driver = tokio::spawn(driver);
+    let a = server.exec(&format!(
+        "BEGIN; INSERT INTO `{db}`.t VALUES (1); INSERT INTO `{db}`.t VALUES (2); COMMIT; SELECT @@last_gtid"
+    ));
+    let gtid_a = a[0][0].clone().expect("gtid");
+    assert_eq!(next_ids(&mut rows, 2).await, [1, 2]);
+    finish_item(&mut rows).await;
+    stop(client, driver).await;
+    let saved = store.load().await.expect("load").expect("saved");
+    let Some(GtidState::Mariadb(state)) = &saved.gtid else {
+        panic!("no MariaDB GTID state in {saved}");
+    };
+    // Other tests of this binary may commit between, in the same domain: the state is at
+    // least A.
+    let a_gtid: binlog_signals::gtid::MariadbGtid = gtid_a.parse().expect("gtid");
+    let domain = state
+        .gtids()
+        .iter()
+        .find(|g| g.domain_id == a_gtid.domain_id)
+        .expect("A's domain");
+    assert!(domain.seq_no >= a_gtid.seq_no, "{saved} vs {gtid_a}");
+
+    server.exec(&format!("INSERT INTO `{db}`.t VALUES (3)"));
+    let (client, driver) = binlog_signals::start_replication(config.clone(), checkpoints())
+        .await
+        .expect("resume by GTID");
+    let mut rows = client.rows_inserted().table(format!("{db}.t").as_str());
+    let driver = tokio::spawn(driver);
+    assert_eq!(next_ids(&mut rows, 1).await, [3]);
+    stop(client, driver).await;
+
+    // A GTID far ahead of the binlog: the server refuses with 1236, a typed error.
+    let gap = Checkpoint::new(Flavor::Mariadb, "mysql-bin.000001", 4).with_gtid(GtidState::Mariadb(
+        format!("{}-{}-999999999", a_gtid.domain_id, a_gtid.server_id)
+            .parse()
+            .expect("list"),
+    ));
+    let gap_store = MemoryStore::new();
+    gap_store.save(&gap).await.expect("save");
+    let error = binlog_signals::start_replication(config.clone(), Checkpoints::new(gap_store))
+        .await
+        .expect_err("a GTID the server never wrote is refused");
+    assert!(matches!(error, Error::BinlogUnavailable { .. }), "{error}");
+    assert_eq!(error.server_error().map(|e| e.code), Some(1236));
+
+    // A purged (here: never existing) binlog file: the same typed error.
+    let purged = MemoryStore::new();
+    purged
+        .save(&Checkpoint::new(Flavor::Mariadb, "mysql-bin.999999", 4))
+        .await
+        .expect("save");
+    let error = binlog_signals::start_replication(config.clone(), Checkpoints::new(purged))
+        .await
+        .expect_err("a missing file is refused");
+    assert!(matches!(error, Error::BinlogUnavailable { .. }), "{error}");
+
+    // A MySQL checkpoint on a MariaDB server means nothing here, even where the file exists.
+    let (file, position) = server.master_status();
+    let mysql = MemoryStore::new();
+    mysql
+        .save(&Checkpoint::new(Flavor::Mysql, file, position))
+        .await
+        .expect("save");
+    let error = binlog_signals::start_replication(config, Checkpoints::new(mysql))
+        .await
+        .expect_err("flavour mismatch");
+    assert!(matches!(error, Error::CheckpointFlavor { .. }), "{error}");
+}
+
+/// A half-open connection (the proxy forwards nothing more but keeps both sockets open) is
+/// detected by the read timeout, two heartbeat periods, and the driver reconnects and goes on
+/// without losing or repeating a row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_open_connection_is_detected_within_two_heartbeats_and_recovered() {
+    let server = Server::shared();
+    let proxy = Proxy::start(server.port()).expect("proxy");
+    let db = server.fresh_database("halfopen");
+    server.exec(&format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY)"));
+    let (file, position) = server.master_status();
+    let heartbeat = Duration::from_secs(1);
+    let config: Config = binlog_signals::ConfigBuilder::from_url(&proxy.repl_url())
+        .expect("url")
+        .start(Start::position(file, position))
+        .heartbeat(Some(heartbeat))
+        .read_timeout(Some(2 * heartbeat))
+        .connect_timeout(Duration::from_secs(30))
+        .reconnect(Reconnect::new().initial_delay(Duration::from_millis(50)))
+        .build()
+        .expect("config");
+    let (client, driver) = binlog_signals::connect(config).await.expect("connect");
+    let mut rows = client.rows_inserted().table(format!("{db}.t").as_str());
+    let driver = tokio::spawn(driver);
+    server.exec(&format!("INSERT INTO `{db}`.t VALUES (1)"));
+    assert_eq!(next_ids(&mut rows, 1).await, [1]);
+
+    assert_eq!(proxy.blackhole(), 1, "one live replication connection");
+    let blackholed = Instant::now();
+    // Written while the connection is half-open: only a new connection can deliver it.
+    server.exec(&format!("INSERT INTO `{db}`.t VALUES (2)"));
+    assert_eq!(next_ids(&mut rows, 1).await, [2]);
+    let recovered = blackholed.elapsed();
+    assert_eq!(client.reconnects(), 1);
+    // The detection is the read timeout of two heartbeat periods; the rest is the backoff
+    // (50 to 100 ms) and the new connection's setup.
+    println!("half-open connection detected and recovered after {recovered:?} (heartbeat {heartbeat:?})");
+    assert!(
+        recovered >= 2 * heartbeat,
+        "recovered before the read timeout: {recovered:?}"
+    );
+    server.exec(&format!("INSERT INTO `{db}`.t VALUES (3)"));
+    assert_eq!(next_ids(&mut rows, 1).await, [3], "no repeat, no loss");
+    proxy.cut();
+    stop(client, driver).await;
+}
+
+/// A blocking stream started by GTID survives a binlog rotation and a server restart (which
+/// ends the dump with an EOF packet, then refuses connections for a while): the driver
+/// reconnects by GTID (`@slave_connect_state`) and delivers every row once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gtid_stream_survives_rotation_and_a_server_restart() {
+    let mut server = Server::builder().start().expect("private server");
+    let db = server.fresh_database("restart");
+    server.exec(&format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY)"));
+    server.exec(&format!("INSERT INTO `{db}`.t VALUES (1)"));
+    let pos = server
+        .query_value("SELECT @@gtid_binlog_pos")
+        .expect("gtid_binlog_pos");
+    let list: binlog_signals::gtid::MariadbGtidList = pos.parse().expect("gtid list");
+    let config = builder(&server, Start::MariadbGtid(list))
+        .reconnect(
+            Reconnect::new()
+                .initial_delay(Duration::from_millis(50))
+                .max_attempts(Some(100)),
+        )
+        .build()
+        .expect("config");
+    let (client, driver) = binlog_signals::connect(config).await.expect("connect");
+    let mut rows = client.rows_inserted().table(format!("{db}.t").as_str());
+    let driver = tokio::spawn(driver);
+    server.exec(&format!("INSERT INTO `{db}`.t VALUES (2)"));
+    assert_eq!(
+        next_ids(&mut rows, 1).await,
+        [2],
+        "the row before the start is not delivered"
+    );
+    server.exec("FLUSH BINARY LOGS");
+    server.exec(&format!("INSERT INTO `{db}`.t VALUES (3)"));
+    assert_eq!(next_ids(&mut rows, 1).await, [3]);
+    assert_eq!(client.reconnects(), 0, "a rotation is no reconnect");
+    server.restart().expect("restart");
+    server.exec(&format!("INSERT INTO `{db}`.t VALUES (4)"));
+    assert_eq!(next_ids(&mut rows, 1).await, [4]);
+    assert_eq!(client.reconnects(), 1);
+    stop(client, driver).await;
+}
