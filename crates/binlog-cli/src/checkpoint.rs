@@ -5,6 +5,17 @@
 //! standard output (see `follow.rs`), so a resume neither skips a row nor starts inside a
 //! transaction. Saving is throttled to once per [`SAVE_EVERY`] while the stream runs, and done
 //! once more when `tail` ends (Ctrl-C, SIGTERM, `--until-end`, an error).
+//!
+//! Why not `binlog_signals::start_replication` (replication mode): it checkpoints what the
+//! streams have *consumed* (an item counts once its stream is polled again), and saves its
+//! last checkpoint when the driver ends, before the streams are drained. For a command whose
+//! delivery is "written to standard output", that would name transactions still in the
+//! output buffer (loss if the process then dies) and, with `--until-end`, stop behind the lines
+//! printed after the driver ended (repeats on the next run). Here the position is taken from
+//! what was actually written, so a resume after SIGINT, SIGTERM or `--until-end` neither loses
+//! nor repeats. The file format is the same: a checkpoint written by replication mode (with a
+//! GTID state) resumes `tail` by GTID, and one written by `tail` resumes replication mode by
+//! file and position.
 
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

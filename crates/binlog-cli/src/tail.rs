@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use binlog_checkpoint::{Checkpoint, GtidState};
 use binlog_signals::gtid::{GtidSet, MariadbGtidList};
 use binlog_signals::{ConfigBuilder, Start, TlsMode};
 
@@ -44,6 +45,17 @@ fn parse_gtid(set: &str) -> Result<Start, String> {
     })
 }
 
+/// Where a checkpoint resumes, as `binlog_signals::start_replication` does: by GTID when it
+/// has a GTID state (files written by the library's replication mode), else by file and
+/// position (the files `tail` writes).
+fn resume_start(checkpoint: Checkpoint) -> Start {
+    match checkpoint.gtid {
+        Some(GtidState::Mariadb(list)) if !list.is_empty() => Start::MariadbGtid(list),
+        Some(GtidState::Mysql(set)) if !set.is_empty() => Start::MysqlGtid(set),
+        _ => Start::position(checkpoint.binlog_file, checkpoint.binlog_position),
+    }
+}
+
 fn describe(start: &Start) -> String {
     match start {
         Start::End => "the current end of the binlog".to_owned(),
@@ -75,10 +87,7 @@ async fn tail(args: TailArgs) -> Result<ExitCode, String> {
         match saver.load().await {
             Ok(Some(checkpoint)) => {
                 saver.set_flavor(checkpoint.flavor);
-                builder = builder.start(Start::position(
-                    checkpoint.binlog_file,
-                    checkpoint.binlog_position,
-                ));
+                builder = builder.start(resume_start(checkpoint));
             }
             Ok(None) => {}
             Err(e) => return Err(format!("checkpoint {}: {e}", path.display())),
@@ -166,5 +175,18 @@ mod tests {
             Ok(Start::MysqlGtid(_))
         ));
         assert!(parse_gtid("nonsense").is_err());
+    }
+
+    #[test]
+    fn checkpoints_resume_by_gtid_when_they_have_one() {
+        use binlog_checkpoint::Flavor;
+        let plain = Checkpoint::new(Flavor::Mariadb, "mysql-bin.000002", 1234);
+        assert_eq!(
+            resume_start(plain.clone()),
+            Start::position("mysql-bin.000002", 1234)
+        );
+        let list: MariadbGtidList = "0-1-42".parse().unwrap();
+        let with_gtid = plain.with_gtid(GtidState::Mariadb(list.clone()));
+        assert_eq!(resume_start(with_gtid), Start::MariadbGtid(list));
     }
 }
