@@ -21,9 +21,12 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Follow a server's binary log over replication and print every row change live.
     ///
-    /// Connects as a replica (the account needs REPLICATION SLAVE, REPLICATION CLIENT and
-    /// SELECT), then prints each inserted, updated and deleted row as it is committed. Ctrl-C
-    /// saves the checkpoint (with --checkpoint) and exits 0.
+    /// Connects as a replica (the account needs REPLICATION SLAVE and REPLICATION CLIENT, and
+    /// SELECT on the tables when the server does not log binlog_row_metadata=FULL), says
+    /// `connected to HOST:PORT, reading from ...` on standard error, then prints each inserted,
+    /// updated and deleted row in binlog order as it is committed: the same lines `binlog
+    /// decode` prints for the same binlog. Ctrl-C (SIGINT) and SIGTERM stop it, save the
+    /// checkpoint (with --checkpoint) and exit 0; a connection error exits 1 with a message.
     Tail(TailArgs),
     /// Decode binlog files offline and print their row changes.
     ///
@@ -86,7 +89,10 @@ pub(crate) struct TailArgs {
     pub(crate) until_end: bool,
 
     /// Resume from, and keep saving the position to, this checkpoint file (written
-    /// atomically). An explicit --from, --from-start or --gtid wins over the file's position.
+    /// atomically). The position saved is the end of the last transaction whose lines were all
+    /// written out: at most once a second while running, and when tail ends (Ctrl-C, SIGTERM,
+    /// --until-end, an error), so a resume neither loses nor repeats a transaction. An explicit
+    /// --from, --from-start or --gtid wins over the file's position.
     #[arg(long, value_name = "FILE")]
     pub(crate) checkpoint: Option<PathBuf>,
 
@@ -97,6 +103,18 @@ pub(crate) struct TailArgs {
     /// (for reading).
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub(crate) format: Format,
+
+    /// TLS: `disabled`, `preferred` (the default: TLS when the server offers it, certificate
+    /// not checked), `required` (TLS, certificate not checked), `verify_ca` (the certificate
+    /// must chain to --tls-ca, or to the Mozilla roots without it) or `verify_identity`
+    /// (verify_ca and the certificate must name the host). Overrides the URL's `ssl-mode`.
+    #[arg(long, value_name = "MODE")]
+    pub(crate) tls_mode: Option<String>,
+
+    /// PEM file with the CA certificate(s) to trust; needs --tls-mode verify_ca or
+    /// verify_identity. Overrides the URL's `ssl-ca`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) tls_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +143,16 @@ pub(crate) struct DemoArgs {
     /// stable format).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
+
+    /// How many rounds of the workload to run (each round adds a customer and a product,
+    /// places, pays and ships an order, and deletes a cancelled one); 0 runs until Ctrl-C.
+    /// The demo ends by itself once the last round's changes are shown.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub(crate) rounds: u32,
+
+    /// Pause between two statements of the workload, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 250)]
+    pub(crate) pause_ms: u64,
 }
 
 #[cfg(test)]

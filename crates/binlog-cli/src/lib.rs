@@ -15,3 +15,8 @@
 )]
 
 pub mod format;
+
+/// The repository README's Rust quick start, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

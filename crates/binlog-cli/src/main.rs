@@ -1,8 +1,13 @@
 //! The `binlog` command: `decode` binlog files, `tail` a server, run a `demo`.
 
+mod checkpoint;
 mod cli;
 mod decode;
+#[cfg(feature = "demo")]
+mod demo;
+mod follow;
 mod output;
+mod tail;
 
 use std::process::ExitCode;
 
@@ -22,17 +27,25 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Tail(_) => not_yet("tail"),
-        Command::Demo(_) => not_yet("demo"),
+        Command::Tail(args) => block_on(tail::run(args)),
+        #[cfg(feature = "demo")]
+        Command::Demo(args) => block_on(demo::run(args)),
+        #[cfg(not(feature = "demo"))]
+        Command::Demo(_) => {
+            eprintln!("binlog demo: this build has no demo (built without the `demo` feature)");
+            ExitCode::from(2)
+        }
     }
 }
 
-/// The live subcommands need the replication driver of binlog-signals, which is not part of
-/// this build yet.
-fn not_yet(command: &str) -> ExitCode {
-    eprintln!(
-        "binlog {command}: not yet available in this build (it needs the binlog-signals replication \
-         driver); `binlog decode` works offline"
-    );
-    ExitCode::from(2)
+/// Runs the live subcommands on a single-threaded runtime: one connection needs no more, and
+/// the command stays light next to the server it reads.
+fn block_on(future: impl Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(future),
+        Err(e) => {
+            eprintln!("binlog: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -9,10 +9,9 @@
 //! value except for text in a non-UTF-8 character set and for BINARY(N) padding.
 
 use base64::Engine as _;
-use binlog_proto::event::table_map::TableMap;
 use binlog_proto::value::{Date, Signedness, StringValue, Time, Value};
 
-use super::{Change, Image, key_columns};
+use super::{Change, Image, Table};
 
 /// Appends one row change as a JSON object and a newline to `out`.
 ///
@@ -69,7 +68,7 @@ pub fn write_row<I: Image + ?Sized>(
     out.extend_from_slice(b"\",\"schema\":");
     write_str(out, table.schema());
     out.extend_from_slice(b",\"table\":");
-    write_str(out, table.table());
+    write_str(out, table.name());
     out.extend_from_slice(b",\"pos\":{\"file\":");
     write_str(out, change.file);
     out.extend_from_slice(b",\"offset\":");
@@ -88,7 +87,7 @@ pub fn write_row<I: Image + ?Sized>(
     out.extend_from_slice(b",\"keys\":{");
     if let Some(image) = after.or(before) {
         let mut first = true;
-        for index in key_columns(table) {
+        table.for_each_key_column(&mut |index| {
             if let Some(value) = image.value(index) {
                 if !first {
                     out.push(b',');
@@ -98,13 +97,13 @@ pub fn write_row<I: Image + ?Sized>(
                 out.push(b':');
                 write_value(out, &value);
             }
-        }
+        });
     }
     out.extend_from_slice(b"}}\n");
 }
 
 /// `{"name":value,...}` for the columns in the image, or `null` without an image.
-fn write_image<I: Image + ?Sized>(out: &mut Vec<u8>, table: &TableMap, image: Option<&I>) {
+fn write_image<I: Image + ?Sized>(out: &mut Vec<u8>, table: &dyn Table, image: Option<&I>) {
     let Some(image) = image else {
         out.extend_from_slice(b"null");
         return;
@@ -124,8 +123,8 @@ fn write_image<I: Image + ?Sized>(out: &mut Vec<u8>, table: &TableMap, image: Op
 }
 
 /// The column's name from FULL metadata, else `@1`, `@2`, ... (1-based, as `mysqlbinlog -v`).
-fn write_name(out: &mut Vec<u8>, table: &TableMap, index: usize) {
-    match table.column(index).and_then(|c| c.name()) {
+fn write_name(out: &mut Vec<u8>, table: &dyn Table, index: usize) {
+    match table.column_name(index) {
         Some(name) => write_str(out, name),
         None => {
             out.extend_from_slice(b"\"@");

@@ -7,10 +7,9 @@
 //! Values print as MySQL shows them (`Display` of [`Value`]); strings are quoted with `'`,
 //! binary strings print as `0x` and hex. Not a stable format: parse the JSON one instead.
 
-use binlog_proto::event::table_map::TableMap;
 use binlog_proto::value::{Timestamp, Value};
 
-use super::{Change, Image};
+use super::{Change, Image, Table};
 
 /// Appends one row change in the text form (several lines, each ending in a newline).
 pub fn write_row<I: Image + ?Sized>(
@@ -32,7 +31,7 @@ pub fn write_row<I: Image + ?Sized>(
         "{} {}.{} at {}:{}",
         change.op.as_str(),
         table.schema(),
-        table.table(),
+        table.name(),
         change.file,
         change.offset
     );
@@ -50,10 +49,10 @@ pub fn write_row<I: Image + ?Sized>(
     }
 }
 
-fn write_image<I: Image + ?Sized>(out: &mut Vec<u8>, table: &TableMap, image: &I) {
+fn write_image<I: Image + ?Sized>(out: &mut Vec<u8>, table: &dyn Table, image: &I) {
     use std::io::Write as _;
     image.for_each_value(&mut |index, value| {
-        match table.column(index).and_then(|c| c.name()) {
+        match table.column_name(index) {
             Some(name) => {
                 let _ = write!(out, " {name}=");
             }
