@@ -35,10 +35,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         b.worker_threads(2);
         b
     };
-    builder
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())
+    builder.enable_all().build().map_err(|e| e.to_string())
 }
 
 /// One full read of the binlog by `client`; the tally of what it found.
@@ -116,9 +113,7 @@ fn config(target: &Target, start: Start, blocking: bool) -> Result<Config, Strin
 
 async fn signals(target: &Target) -> Result<Tally, String> {
     let config = config(target, Start::Oldest, false)?;
-    let (client, driver) = binlog_signals::connect(config)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (client, driver) = binlog_signals::connect(config).await.map_err(|e| e.to_string())?;
     let inserted = tokio::spawn(drain(client.rows_inserted()));
     let updated = tokio::spawn(drain(client.rows_updated()));
     let deleted = tokio::spawn(drain(client.rows_deleted()));
@@ -239,25 +234,18 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 /// `e2e`: stage the server at `scale`, then `iters` alternating passes of each client after
 /// one warm-up pass each (which checks the counts); a Markdown table.
-pub fn run(
-    cache: &Path,
-    scale: u64,
-    seed: u64,
-    iters: usize,
-    only: Option<&str>,
-) -> Result<String, String> {
-    let clients: Vec<&str> = CLIENTS.into_iter().filter(|c| only.is_none_or(|o| o == *c)).collect();
+pub fn run(cache: &Path, scale: u64, seed: u64, iters: usize, only: Option<&str>) -> Result<String, String> {
+    let clients: Vec<&str> = CLIENTS
+        .into_iter()
+        .filter(|c| only.is_none_or(|o| o == *c))
+        .collect();
     let staged = live::stage(cache, scale, seed)?;
     let target = Target {
         port: staged.server.port(),
     };
-    let expected = staged
-        .manifest
-        .parts
-        .iter()
-        .fold((0, 0, 0), |(i, u, d), p| {
-            (i + p.counts.inserted, u + p.counts.updated, d + p.counts.deleted)
-        });
+    let expected = staged.manifest.parts.iter().fold((0, 0, 0), |(i, u, d), p| {
+        (i + p.counts.inserted, u + p.counts.updated, d + p.counts.deleted)
+    });
     let mut first: Option<Tally> = None;
     for &client in &clients {
         let t = pass(client, &target)?;
@@ -324,7 +312,10 @@ pub fn run(
 pub fn rss(cache: &Path, scales: &[u64], seed: u64) -> Result<String, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut out = String::new();
-    let _ = writeln!(out, "| scale | client | row changes | binlog MB | peak RSS (VmHWM) KiB |");
+    let _ = writeln!(
+        out,
+        "| scale | client | row changes | binlog MB | peak RSS (VmHWM) KiB |"
+    );
     let _ = writeln!(out, "|---:|---|---:|---:|---:|");
     for &scale in scales {
         let staged = live::stage(cache, scale, seed)?;

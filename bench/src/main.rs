@@ -4,8 +4,8 @@
 mod alloc_count;
 mod cli;
 mod decode;
-mod generate;
 mod e2e;
+mod generate;
 mod inmem;
 mod latency;
 mod live;
@@ -88,22 +88,39 @@ fn main() -> ExitCode {
         "rss" => rss_cmd(&o),
         "cli" => cli_cmd(&o),
         "e2e" => {
-            let iters = flag(&o.rest, "--iters").map_or(Ok(3), |v| v.parse().map_err(|_| "--iters: a number"))?;
-            write_out(&o.rest, e2e::run(&o.cache, o.scale, o.seed, iters, flag(&o.rest, "--only").as_deref())?)
+            let iters =
+                flag(&o.rest, "--iters").map_or(Ok(3), |v| v.parse().map_err(|_| "--iters: a number"))?;
+            write_out(
+                &o.rest,
+                e2e::run(
+                    &o.cache,
+                    o.scale,
+                    o.seed,
+                    iters,
+                    flag(&o.rest, "--only").as_deref(),
+                )?,
+            )
         }
         "rss-live" => {
             let scales = scales(&o.rest)?;
             write_out(&o.rest, e2e::rss(&o.cache, &scales, o.seed)?)
         }
         "rss-live-child" => {
-            let port = flag(&o.rest, "--port").and_then(|p| p.parse().ok()).ok_or("--port")?;
+            let port = flag(&o.rest, "--port")
+                .and_then(|p| p.parse().ok())
+                .ok_or("--port")?;
             e2e::rss_child(&flag(&o.rest, "--client").unwrap_or_default(), port)
         }
         "latency" => {
             let num = |name: &str, default: u64| {
-                flag(&o.rest, name).map_or(Ok(default), |v| v.parse().map_err(|_| format!("{name}: a number")))
+                flag(&o.rest, name).map_or(Ok(default), |v| {
+                    v.parse().map_err(|_| format!("{name}: a number"))
+                })
             };
-            write_out(&o.rest, latency::run(num("--rate", 1000)?, num("--seconds", 10)?, num("--warmup", 1)?)?)
+            write_out(
+                &o.rest,
+                latency::run(num("--rate", 1000)?, num("--seconds", 10)?, num("--warmup", 1)?)?,
+            )
         }
         "rss-child" => {
             let dir = flag(&o.rest, "--dir")
@@ -173,7 +190,10 @@ fn scales(rest: &[String]) -> Result<Vec<u64>, String> {
     let scales = flag(rest, "--scales").unwrap_or_else(|| "1,4".to_owned());
     scales
         .split(',')
-        .map(|s| s.parse().map_err(|_| "--scales: numbers, comma-separated".to_owned()))
+        .map(|s| {
+            s.parse()
+                .map_err(|_| "--scales: numbers, comma-separated".to_owned())
+        })
         .collect()
 }
 

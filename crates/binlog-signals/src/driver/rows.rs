@@ -54,13 +54,7 @@ pub(crate) fn build(
             fix(row.after),
         ));
     }
-    Ok(RowsEvent::new(
-        meta,
-        table.schema(),
-        table.table(),
-        columns,
-        out,
-    ))
+    Ok(RowsEvent::new(meta, table.schema(), table.table(), columns, out))
 }
 
 /// Reads integers of UNSIGNED columns as unsigned when the binlog did not say.
