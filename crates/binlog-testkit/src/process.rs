@@ -182,6 +182,10 @@ impl ChildProcess {
     pub fn try_status(&mut self) -> std::io::Result<Option<ExitStatus>> {
         if self.status.is_none() {
             self.status = self.child.try_wait()?;
+            if self.status.is_some() {
+                // Seen exiting: let the readers take in its last output before anyone asks.
+                self.finish_readers();
+            }
         }
         Ok(self.status)
     }
@@ -203,6 +207,11 @@ impl ChildProcess {
     fn reap(&mut self) -> std::io::Result<ExitStatus> {
         let status = self.child.wait()?;
         self.status = Some(status);
+        self.finish_readers();
+        Ok(status)
+    }
+
+    fn finish_readers(&mut self) {
         // The child is gone, so its pipes reach EOF at once, unless it left children of its own
         // that hold them: then the readers are left to end with those.
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -214,7 +223,6 @@ impl ChildProcess {
                 let _ = reader.join();
             }
         }
-        Ok(status)
     }
 
     /// The stdout lines so far.
