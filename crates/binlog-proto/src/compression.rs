@@ -63,12 +63,14 @@ pub fn uncompress_mariadb(input: &[u8], limit: usize) -> Result<Vec<u8>, Error> 
 /// the event declares. Fails when the output would exceed `declared` or `limit`, or does not
 /// reach `declared`.
 ///
-/// Memory: a frame's header names the history window the decoder must keep, up to 2^31
-/// bytes, whatever the size of the frame. A window larger than the declared size is never
-/// allocated: such a frame is decoded in one pass into a buffer of the declared size (which
-/// serves as the history). Otherwise the frame is streamed, the window (at most
-/// [`MAX_ZSTD_WINDOW`], larger ones are refused) being no larger than the declared size. The
-/// output buffer grows with the output actually produced.
+/// Memory: a declared size that no frame of the input's length can produce (each 3-byte block
+/// header yields at most 128 KiB) is refused first, so nothing reserved below exceeds about
+/// 43,000 times the input's size. A frame's header names the history window the decoder must
+/// keep, up to 2^31 bytes, whatever the size of the frame. A window larger than the declared
+/// size is never allocated: such a frame is decoded in one pass into a buffer of the declared
+/// size (which serves as the history; at most [`MAX_ZSTD_WINDOW`]). Otherwise the frame is
+/// streamed, the window (at most [`MAX_ZSTD_WINDOW`], larger ones are refused) being no larger
+/// than the declared size. The output buffer grows with the output actually produced.
 pub fn uncompress_zstd(input: &[u8], declared: u64, limit: usize) -> Result<Vec<u8>, Error> {
     let size = usize::try_from(declared)
         .ok()
@@ -80,7 +82,16 @@ pub fn uncompress_zstd(input: &[u8], declared: u64, limit: usize) -> Result<Vec<
         })?;
     let bad = |what| Error::Malformed { what, offset: 0 };
     let mismatch = || bad("zstd transaction payload (size differs from the declared size)");
+    // No frame of this many bytes can produce the declared size: refused before zstd or we
+    // reserve anything for it, so every reservation below is bounded by the input's size.
+    if size > zstd_output_bound(input.len()) {
+        return Err(mismatch());
+    }
     if zstd_window(input).is_some_and(|window| window > declared) {
+        if size > MAX_ZSTD_WINDOW {
+            // The window is larger still: the streaming decoder would refuse it too.
+            return Err(bad("zstd transaction payload (window above MAX_ZSTD_WINDOW)"));
+        }
         let mut out = Vec::with_capacity(size);
         zstd::bulk::Decompressor::new()
             .and_then(|mut d| d.decompress_to_buffer(input, &mut out))
@@ -108,6 +119,15 @@ pub fn uncompress_zstd(input: &[u8], declared: u64, limit: usize) -> Result<Vec<
         return Err(mismatch());
     }
     Ok(out)
+}
+
+/// The most a zstd input of `len` bytes can decompress to: every block has a 3-byte header
+/// and produces at most 128 KiB (RFC 8878, 3.1.1.2: `Block_Maximum_Size`), as in zstd's own
+/// `ZSTD_decompressBound`. Frame headers only lower the real figure.
+fn zstd_output_bound(len: usize) -> usize {
+    const BLOCK_HEADER: usize = 3;
+    const MAX_BLOCK: usize = 128 * 1024;
+    (len / BLOCK_HEADER).saturating_add(1).saturating_mul(MAX_BLOCK)
 }
 
 /// The window size the first frame of `input` declares (RFC 8878, 3.1.1.1: the window

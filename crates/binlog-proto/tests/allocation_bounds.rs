@@ -20,7 +20,7 @@ use binlog_proto::event::table_map::{TableMaps, parse_table_map};
 use binlog_proto::event::{Decoder, EventType};
 use binlog_proto::file::BinlogReader;
 use binlog_proto::limits::{
-    DEFAULT_MAX_DECOMPRESSED_SIZE, DEFAULT_MAX_PACKET_SIZE, MAX_COLUMNS, MAX_PACKET_CHUNK, MAX_ZSTD_WINDOW,
+    DEFAULT_MAX_DECOMPRESSED_SIZE, DEFAULT_MAX_PACKET_SIZE, MAX_COLUMNS, MAX_PACKET_CHUNK,
 };
 use binlog_proto::packet::PacketReader;
 use binlog_proto::value::Json;
@@ -295,11 +295,48 @@ fn a_zstd_window_is_bounded_by_the_declared_size() {
     let (result, bytes) = peak(|| uncompress_zstd(&frame, 1 << 29, DEFAULT_MAX_DECOMPRESSED_SIZE));
     assert!(result.is_err());
     assert!(bytes < 512 * KIB, "{bytes}");
-    // Declared large and window at the ceiling: bounded by the window, not the declared size.
+    // Declared large and window at the ceiling: no 15-byte frame can produce 512 MiB, so it
+    // is refused before anything is reserved for the window or the output.
     let frame = forged_window_frame(27, b"abcdef");
     let (result, bytes) = peak(|| uncompress_zstd(&frame, 1 << 29, DEFAULT_MAX_DECOMPRESSED_SIZE));
     assert!(result.is_err());
-    assert!(bytes < MAX_ZSTD_WINDOW + MIB, "{bytes}");
+    assert!(bytes < 512 * KIB, "{bytes}");
+    // zstd's largest window with the declared size at the limit (1 GiB): the one-pass path
+    // must not reserve the declared size for a 15-byte frame.
+    let frame = forged_window_frame(31, b"abcdef");
+    let (result, bytes) = peak(|| {
+        uncompress_zstd(
+            &frame,
+            DEFAULT_MAX_DECOMPRESSED_SIZE as u64,
+            DEFAULT_MAX_DECOMPRESSED_SIZE,
+        )
+    });
+    assert!(result.is_err());
+    assert!(bytes < 512 * KIB, "{bytes}");
+    // A single-segment frame whose content size (its window) says 2^40 bytes, same result.
+    let mut frame = vec![0x28, 0xb5, 0x2f, 0xfd, 0xe0];
+    frame.extend_from_slice(&(1u64 << 40).to_le_bytes());
+    frame.extend_from_slice(&[0x31, 0x00, 0x00, b'a', b'b', b'c', b'd', b'e', b'f']);
+    let (result, bytes) = peak(|| {
+        uncompress_zstd(
+            &frame,
+            DEFAULT_MAX_DECOMPRESSED_SIZE as u64,
+            DEFAULT_MAX_DECOMPRESSED_SIZE,
+        )
+    });
+    assert!(result.is_err());
+    assert!(bytes < 512 * KIB, "{bytes}");
+}
+
+#[test]
+fn the_output_bound_does_not_refuse_real_maximal_compression() {
+    // 32 MiB of one byte at zstd's strongest level: the highest ratio real frames reach.
+    let data = vec![0x5a_u8; 32 * MIB];
+    for level in [1, 3, 19] {
+        let frame = zstd::bulk::compress(&data, level).unwrap();
+        let out = uncompress_zstd(&frame, data.len() as u64, DEFAULT_MAX_DECOMPRESSED_SIZE).unwrap();
+        assert!(out == data, "level {level}: {} bytes of frame", frame.len());
+    }
 }
 
 /// The process's peak virtual memory size (`VmPeak`), in bytes. zstd is C code whose
