@@ -45,3 +45,12 @@ pub const MAX_IDENTIFIER_LEN: usize = 192;
 /// Table maps a [`crate::event::Decoder`] keeps before it forgets them all at the next
 /// transaction end (each transaction carries the maps it needs again).
 pub const MAX_CACHED_TABLE_MAPS: usize = 4096;
+
+/// Table maps a [`crate::event::Decoder`] holds at most, even inside one transaction: at the
+/// next TABLE_MAP past this it forgets them all. A statement's rows only need the maps logged
+/// for that statement, a few dozen at most, so only a hostile stream gets here.
+pub const MAX_HELD_TABLE_MAPS: usize = 2 * MAX_CACHED_TABLE_MAPS;
+
+/// Bytes of TABLE_MAP bodies a [`crate::event::Decoder`] holds at most before it forgets every
+/// map at the next TABLE_MAP (see [`MAX_HELD_TABLE_MAPS`]).
+pub const MAX_HELD_TABLE_MAP_BYTES: usize = 64 << 20;

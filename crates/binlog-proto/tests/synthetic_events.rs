@@ -326,6 +326,24 @@ fn table_map(table_id: u64) -> Vec<u8> {
     body
 }
 
+#[test]
+fn table_maps_stay_bounded_without_a_transaction_end() {
+    use binlog_proto::limits::MAX_HELD_TABLE_MAPS;
+    let mut decoder = Decoder::new();
+    for id in 0..MAX_HELD_TABLE_MAPS as u64 {
+        decoder.decode(&event(19, 0, &table_map(id), false)).unwrap();
+    }
+    assert_eq!(decoder.table_maps().len(), MAX_HELD_TABLE_MAPS);
+    // The map past the bound starts over; rows of its statement still decode against it.
+    decoder.decode(&event(19, 0, &table_map(42), false)).unwrap();
+    assert_eq!(decoder.table_maps().len(), 1);
+    assert_eq!(decoder.table_maps().get(42).unwrap().table(), "t42");
+    let rows = [42, 0, 0, 0, 0, 0, 1, 0, 2, 0, 1, 1, 0, 42, 0, 0, 0];
+    let bytes = event(30, 0, &rows, true);
+    let decoded = decoder.decode(&bytes).unwrap();
+    assert!(matches!(decoded.event, Event::Rows(_)), "{:?}", decoded.event);
+}
+
 /// The FORMAT_DESCRIPTION event at offset 4 of a corpus binlog.
 fn corpus_fde(path: &str) -> Vec<u8> {
     let bytes = corpus::read(path);

@@ -822,6 +822,8 @@ pub struct TableMaps {
     /// byte the same: recognising them by comparing bytes saves parsing, validating and
     /// allocating the map (column names, ENUM/SET labels) again for each transaction.
     bodies: HashMap<u64, (u8, Box<[u8]>)>,
+    /// Total length of `bodies`.
+    body_bytes: usize,
 }
 
 impl TableMaps {
@@ -834,9 +836,15 @@ impl TableMaps {
     /// shared copy.
     pub fn insert(&mut self, map: TableMap) -> Arc<TableMap> {
         let map = Arc::new(map);
-        self.bodies.remove(&map.table_id);
+        self.forget_body(map.table_id);
         self.maps.insert(map.table_id, Arc::clone(&map));
         map
+    }
+
+    fn forget_body(&mut self, table_id: u64) {
+        if let Some((_, body)) = self.bodies.remove(&table_id) {
+            self.body_bytes = self.body_bytes.saturating_sub(body.len());
+        }
     }
 
     /// Parses a TABLE_MAP body and stores the map, or, when the body is byte for byte the one
@@ -861,6 +869,7 @@ impl TableMaps {
             return Ok(Arc::clone(map));
         }
         let map = self.insert(parse_table_map(body, post_header_len)?);
+        self.body_bytes = self.body_bytes.saturating_add(body.len());
         self.bodies
             .insert(map.table_id, (post_header_len, Box::from(body)));
         Ok(map)
@@ -873,7 +882,7 @@ impl TableMaps {
 
     /// Removes the map of `table_id`.
     pub fn remove(&mut self, table_id: u64) -> Option<Arc<TableMap>> {
-        self.bodies.remove(&table_id);
+        self.forget_body(table_id);
         self.maps.remove(&table_id)
     }
 
@@ -881,6 +890,13 @@ impl TableMaps {
     pub fn clear(&mut self) {
         self.maps.clear();
         self.bodies.clear();
+        self.body_bytes = 0;
+    }
+
+    /// Total size of the TABLE_MAP bodies kept with the maps a decoder parsed (each map takes
+    /// memory in proportion to its body).
+    pub fn body_bytes(&self) -> usize {
+        self.body_bytes
     }
 
     /// Number of maps held.
