@@ -33,7 +33,7 @@ for target in "$@"; do
     t0=$(date +%s)
     set +e
     nice -n 15 "$BIN/$target" "corpus/$target" -max_total_time="$TIME" -runs="$RUNS" \
-        -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -max_len=65536 -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 -print_final_stats=1 \
         -artifact_prefix="artifacts/$target/" >"$log" 2>&1
     status=$?
     set -e

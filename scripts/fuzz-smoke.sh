@@ -35,7 +35,7 @@ for target in $(cd fuzz && fuzz list); do
     scratch=$(mktemp -d)
     echo "==> $target: ${SECONDS_PER_TARGET}s"
     if (cd fuzz && fuzz run "$target" "$scratch" "corpus/$target" -- \
-        -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+        -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 \
         -print_final_stats=1 >"$scratch.log" 2>&1); then
         grep -E '^(Done|stat::number_of_executed_units|#[0-9]+ +DONE)' "$scratch.log" | tail -2 || true
     else

@@ -40,10 +40,14 @@ fuzz_target!(|data: &[u8]| {
     for row in event.rows() {
         let Ok(row) = row else { break };
         for image in [row.before(), row.after()].into_iter().flatten() {
+            // The value pass yields every column the validating pass accepted.
+            let mut yielded = 0usize;
             for (_, value) in image.values() {
                 let _ = value.to_string();
                 let _ = value.to_owned_value();
+                yielded += 1;
             }
+            assert_eq!(yielded, image.len(), "values() stopped early");
         }
     }
 });
