@@ -3,14 +3,56 @@
 
 mod common;
 
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
 use binlog_signals::{NameSource, RowsEvent, Start};
 use binlog_testkit::Server;
+use futures::StreamExt;
 use serde_json::json;
 
 use common::collect;
 
+/// What the crate logged in this test binary (a global tracing subscriber writes here).
+fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let writer = Arc::clone(&logs);
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || Capture(Arc::clone(&writer)))
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        logs
+    })
+}
+
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn logged() -> String {
+    String::from_utf8_lossy(&logs().lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_come_from_information_schema_and_never_from_the_wrong_definition() {
+    logs();
     let server = Server::builder()
         .arg("--binlog-row-metadata=NO_LOG")
         .start()
@@ -52,6 +94,14 @@ async fn names_come_from_information_schema_and_never_from_the_wrong_definition(
         serde_json::to_value(before.rows()).expect("json"),
         json!([{"values": {"@1": 1, "@2": "before"}, "keys": {}}])
     );
+    let logged = logged();
+    assert!(
+        logged.contains("does not match the binlog event")
+            && logged.contains("table=\"t\"")
+            && logged.contains("binlog_columns=2")
+            && logged.contains("server_columns=3"),
+        "the positional fallback is logged as a warning: {logged}"
+    );
 
     // After the ALTER (the cache was dropped), the definition matches again.
     let after = &inserted[2];
@@ -60,4 +110,50 @@ async fn names_come_from_information_schema_and_never_from_the_wrong_definition(
         serde_json::to_value(after.rows()).expect("json"),
         json!([{"values": {"id": 2, "v": "after", "extra": 7}, "keys": {"id": 2}}])
     );
+}
+
+/// A live stream: the names read for a table are dropped when DDL passes in the binlog, so a
+/// renamed column (same column count, so nothing else would notice) and an added one get
+/// their new names from the first row written after the change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ddl_in_the_binlog_drops_the_cached_names() {
+    let server = Server::builder()
+        .arg("--binlog-row-metadata=NO_LOG")
+        .start()
+        .expect("server");
+    server.exec("CREATE DATABASE live; CREATE TABLE live.r (id INT PRIMARY KEY, v VARCHAR(10))");
+    let (file, position) = server.master_status();
+    let config = common::builder(&server, Start::position(file, position))
+        .build()
+        .expect("config");
+    let (client, driver) = binlog_signals::connect(config).await.expect("connect");
+    let mut inserted = client.rows_inserted().table("live.r");
+    let driver = tokio::spawn(driver);
+    let mut next = async || -> serde_json::Value {
+        let event = tokio::time::timeout(Duration::from_secs(60), inserted.next())
+            .await
+            .expect("a row within 60 s")
+            .expect("stream open")
+            .expect("no error");
+        assert_eq!(event.columns().source(), NameSource::InformationSchema);
+        serde_json::to_value(event.rows()).expect("json")
+    };
+
+    server.exec("INSERT INTO live.r VALUES (1, 'a')");
+    assert_eq!(
+        next().await,
+        json!([{"values": {"id": 1, "v": "a"}, "keys": {"id": 1}}])
+    );
+    server.exec("ALTER TABLE live.r CHANGE v w VARCHAR(10); INSERT INTO live.r VALUES (2, 'b')");
+    assert_eq!(
+        next().await,
+        json!([{"values": {"id": 2, "w": "b"}, "keys": {"id": 2}}])
+    );
+    server.exec("ALTER TABLE live.r ADD COLUMN extra INT; INSERT INTO live.r VALUES (3, 'c', 7)");
+    assert_eq!(
+        next().await,
+        json!([{"values": {"id": 3, "w": "c", "extra": 7}, "keys": {"id": 3}}])
+    );
+    client.shutdown();
+    driver.await.expect("driver task").expect("clean stop");
 }

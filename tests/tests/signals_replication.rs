@@ -273,6 +273,12 @@ async fn a_half_open_connection_is_detected_within_two_heartbeats_and_recovered(
         recovered >= 2 * heartbeat,
         "recovered before the read timeout: {recovered:?}"
     );
+    // Detected after two heartbeat periods of silence, not later: what remains on top is the
+    // backoff and one reconnect, well under a second even on a loaded machine.
+    assert!(
+        recovered < 2 * heartbeat + Duration::from_millis(1500),
+        "half-open connection detected too late: {recovered:?}"
+    );
     server.exec(&format!("INSERT INTO `{db}`.t VALUES (3)"));
     assert_eq!(next_ids(&mut rows, 1).await, [3], "no repeat, no loss");
     proxy.cut();
@@ -318,4 +324,104 @@ async fn a_gtid_stream_survives_rotation_and_a_server_restart() {
     assert_eq!(next_ids(&mut rows, 1).await, [4]);
     assert_eq!(client.reconnects(), 1);
     stop(client, driver).await;
+}
+
+/// A store that remembers when each save happened and what it held.
+#[derive(Default)]
+struct RecordingStore {
+    inner: MemoryStore,
+    saves: std::sync::Mutex<Vec<(Instant, Checkpoint)>>,
+}
+
+#[async_trait::async_trait]
+impl CheckpointStore for RecordingStore {
+    async fn load(&self) -> binlog_signals::binlog_checkpoint::Result<Option<Checkpoint>> {
+        self.inner.load().await
+    }
+
+    async fn save(&self, checkpoint: &Checkpoint) -> binlog_signals::binlog_checkpoint::Result<()> {
+        self.saves
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((Instant::now(), checkpoint.clone()));
+        self.inner.save(checkpoint).await
+    }
+}
+
+/// While transactions stream past, the checkpoint is saved at most once per interval (not
+/// per transaction), and once more at shutdown with the end of the last consumed transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpoints_are_saved_once_per_interval_and_at_shutdown() {
+    let server = Server::shared();
+    let db = server.fresh_database("interval");
+    server.exec(&format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY)"));
+    let (file, position) = server.master_status();
+    let store = Arc::new(RecordingStore::default());
+    let interval = Duration::from_secs(1);
+    let checkpoints = Checkpoints::from_arc(store.clone()).interval(interval);
+    let config = builder(server, Start::position(file.clone(), position))
+        .build()
+        .expect("config");
+    let (client, driver) = binlog_signals::start_replication(config, checkpoints)
+        .await
+        .expect("start");
+    let mut rows = client.rows_inserted().table(format!("{db}.t").as_str());
+    let driver = tokio::spawn(driver);
+
+    // One transaction every 50 ms for 3.5 s.
+    const N: u64 = 70;
+    let table = format!("`{db}`.t");
+    let writer = tokio::task::spawn_blocking(move || {
+        let start = Instant::now();
+        for id in 1..=N {
+            std::thread::sleep(
+                (start + Duration::from_millis(50 * id)).saturating_duration_since(Instant::now()),
+            );
+            server.exec(&format!("INSERT INTO {table} VALUES ({id})"));
+        }
+    });
+    let started = Instant::now();
+    assert_eq!(next_ids(&mut rows, N as usize).await, (1..=N).collect::<Vec<_>>());
+    let streamed = started.elapsed();
+    writer.await.expect("writer");
+    finish_item(&mut rows).await;
+    let while_streaming = store.saves.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    stop(client, driver).await;
+
+    // Saved while streaming, but about once per interval rather than 70 times.
+    let most = (streamed.as_secs_f64() / interval.as_secs_f64()).ceil() as usize + 1;
+    println!(
+        "{} saves while {N} transactions streamed for {streamed:?} (interval {interval:?})",
+        while_streaming.len()
+    );
+    assert!(
+        (2..=most).contains(&while_streaming.len()),
+        "{} saves in {streamed:?}",
+        while_streaming.len()
+    );
+    for pair in while_streaming.windows(2) {
+        let gap = pair[1].0 - pair[0].0;
+        assert!(gap >= interval - Duration::from_millis(50), "saves {gap:?} apart");
+    }
+    // Every save names a transaction end, in binlog order.
+    let events = binlog_events(server, &file, position);
+    let xid_ends: Vec<u64> = events
+        .iter()
+        .filter(|(kind, _, _)| kind == "Xid")
+        .map(|(_, end, _)| *end)
+        .collect();
+    let saves = store.saves.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    for (_, checkpoint) in &saves {
+        assert_eq!(checkpoint.binlog_file, file);
+        assert!(xid_ends.contains(&checkpoint.binlog_position), "{checkpoint:?}");
+    }
+    assert!(
+        saves
+            .windows(2)
+            .all(|p| p[0].1.binlog_position <= p[1].1.binlog_position)
+    );
+    // The last save, at shutdown, is the end of the last transaction (all were consumed).
+    assert!(saves.len() > while_streaming.len(), "saved at shutdown");
+    let last = saves.last().expect("saves");
+    assert_eq!(Some(&last.1.binlog_position), xid_ends.last());
 }
