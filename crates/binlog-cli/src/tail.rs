@@ -67,8 +67,17 @@ fn describe(start: &Start) -> String {
     }
 }
 
+/// Environment variable whose value, when set, is the password (instead of the URL's).
+const PASSWORD_VAR: &str = "BINLOG_PASSWORD";
+
 async fn tail(args: TailArgs) -> Result<ExitCode, String> {
-    let mut builder = ConfigBuilder::from_url(&args.url).map_err(|e| e.to_string())?;
+    let mut builder = ConfigBuilder::from_url(&args.url.0).map_err(|e| e.to_string())?;
+    if let Some(password) = std::env::var_os(PASSWORD_VAR) {
+        let password = password
+            .into_string()
+            .map_err(|_| format!("{PASSWORD_VAR} is not valid UTF-8"))?;
+        builder = builder.password(password);
+    }
     let mut saver = args.checkpoint.as_deref().map(Saver::new);
     // An explicit start wins over the checkpoint; the checkpoint over the URL's `start`.
     let explicit = if let Some(from) = &args.from {

@@ -177,6 +177,45 @@ fn signals_save_the_checkpoint_and_the_next_tail_resumes_without_loss() {
 }
 
 #[test]
+fn the_password_can_come_from_the_environment_and_from_file_pos_starts_there() {
+    let server = Server::shared();
+    let script = run_script(server, "cli_env");
+    let table = format!("{}.t", script.db);
+    let all = tail_to_end(server, &["--from-start", "--tables", &table]);
+    assert!(all.len() > 2, "{all:?}");
+    // Start just past the first rows event (its `pos`, inside the first INSERT's
+    // transaction, before its XID): the output is every change of the later events.
+    let pos = |line: &str| {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        let file = value["pos"]["file"].as_str().unwrap().to_owned();
+        (file, value["pos"]["offset"].as_u64().unwrap())
+    };
+    let (file, first_end) = pos(&all[0]);
+    let later = all.iter().position(|l| pos(l) != pos(&all[0])).unwrap();
+    let url = server
+        .repl_url()
+        .replacen(":repl-Pa55.word@", ":not-this-one@", 1);
+    let out = Command::new(BINLOG)
+        .args(["tail", &url, "--until-end", "--tables", &table, "--from"])
+        .arg(format!("{file}:{first_end}"))
+        .env("BINLOG_PASSWORD", binlog_testkit::REPL_PASSWORD)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        lines,
+        all[later..],
+        "from the first rows event's end on: every later change"
+    );
+}
+
+#[test]
 fn errors_are_messages_and_a_nonzero_exit() {
     let server = Server::shared();
     let url = server.repl_url().replacen(":repl-Pa55.word@", ":wrong@", 1);
