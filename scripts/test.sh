@@ -5,6 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/ensure-mariadb.sh
+if [ ! -d ../shared/corpus ]; then
+    echo "error: ../shared/corpus is missing: the tests read the shared corpus of real binlogs," >&2
+    echo "packet captures and auth vectors from a 'shared' directory beside this clone." >&2
+    exit 1
+fi
 
 step() { printf '\n==> %s\n' "$*"; }
 step "cargo fmt --all --check"
