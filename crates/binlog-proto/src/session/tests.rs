@@ -378,13 +378,109 @@ fn unusable_server_settings_are_typed_errors() {
     );
 }
 
-/// The server's bytes of a complete successful conversation, and the offsets where each of its
-/// packets starts (with the index of the first event packet).
-fn transcript() -> (Vec<u8>, Vec<usize>, usize) {
-    let mut script = mariadb_script(sample_events(), eof());
-    let mut session = ReplicationSession::new(connect(), mariadb_options());
+/// The conversations the robustness tests below cut and inflate at every packet.
+#[derive(Debug, Clone, Copy)]
+enum Conversation {
+    /// MariaDB, mysql_native_password, COM_BINLOG_DUMP from a file position.
+    MariadbNative,
+    /// MySQL 8.4, caching_sha2_password full authentication over RSA with a public-key
+    /// request, COM_BINLOG_DUMP_GTID.
+    MysqlRsaGtid,
+    /// MySQL 8.4 switching the account to mysql_native_password, then a dump.
+    MysqlAuthSwitch,
+}
+
+const CONVERSATIONS: [Conversation; 3] = [
+    Conversation::MariadbNative,
+    Conversation::MysqlRsaGtid,
+    Conversation::MysqlAuthSwitch,
+];
+
+/// A MySQL 8.4 conversation after authentication: variables, SET, register, dump, events.
+fn mysql_after_auth(script: Script) -> Script {
+    script
+        .then(|p: &Packet| {
+            assert!(query_text(p).starts_with("SHOW GLOBAL"), "{p:?}");
+            frame(1, &mysql_variables("ON"))
+        })
+        .then(|p: &Packet| {
+            assert!(query_text(p).starts_with("SET"), "{p:?}");
+            frame(1, &[ok()])
+        })
+        .then(|p: &Packet| {
+            assert_eq!(p.payload.first(), Some(&0x15), "COM_REGISTER_SLAVE");
+            frame(1, &[ok()])
+        })
+        .then(|p: &Packet| {
+            assert_eq!(p.payload.first(), Some(&0x1e), "COM_BINLOG_DUMP_GTID");
+            let mut packets = sample_events();
+            packets.push(eof());
+            frame(1, &packets)
+        })
+}
+
+impl Conversation {
+    fn script(self) -> Script {
+        match self {
+            Conversation::MariadbNative => mariadb_script(sample_events(), eof()),
+            Conversation::MysqlRsaGtid => {
+                let pem = std::fs::read(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../../shared/corpus/auth/TEST-ONLY-rsa2048-public.pem"
+                ))
+                .expect("the corpus's TEST-ONLY public key");
+                mysql_after_auth(
+                    Script::new(mysql8_greeting("8.4.2"))
+                        .reply(vec![vec![1, 4]])
+                        .then(move |p: &Packet| {
+                            assert_eq!(p.payload.as_ref(), [2], "public key request");
+                            frame(4, &[[&[1u8][..], &pem].concat()])
+                        })
+                        .then(|p: &Packet| {
+                            assert_eq!(p.payload.len(), 256, "RSA-encrypted password");
+                            frame(6, &[ok()])
+                        }),
+                )
+            }
+            Conversation::MysqlAuthSwitch => {
+                let switch = [&[0xfe][..], b"mysql_native_password\0", b"ABCDEFGHIJKLMNOPQRST\0"].concat();
+                mysql_after_auth(Script::new(mysql8_greeting("8.4.2")).reply(vec![switch]).then(
+                    |p: &Packet| {
+                        assert_eq!(p.payload.len(), 20, "native scramble");
+                        frame(4, &[ok()])
+                    },
+                ))
+            }
+        }
+    }
+
+    fn options(self) -> ReplicationOptions {
+        match self {
+            Conversation::MariadbNative => mariadb_options(),
+            Conversation::MysqlRsaGtid | Conversation::MysqlAuthSwitch => ReplicationOptions::new(
+                9,
+                StartPosition::MysqlGtids("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5".parse().unwrap()),
+            )
+            .non_blocking(true),
+        }
+    }
+
+    fn session(self, max_packet: usize) -> ReplicationSession {
+        let connect = match self {
+            Conversation::MariadbNative => connect(),
+            _ => connect().deprecate_eof(true),
+        };
+        ReplicationSession::new(connect.max_packet_size(max_packet), self.options())
+    }
+}
+
+/// The server's bytes of a complete successful `conversation`, and the offsets where each of
+/// its packets starts (with the index of the first event packet).
+fn transcript(conversation: Conversation) -> (Vec<u8>, Vec<usize>, usize) {
+    let mut script = conversation.script();
+    let mut session = conversation.session(1 << 20);
     let (_, ending) = drive(&mut session, &mut script, 4096, stop_at_end);
-    assert!(matches!(ending, Ending::Done));
+    assert!(matches!(ending, Ending::Done), "{conversation:?}: {ending:?}");
     let bytes = script.sent.clone();
     let mut starts = Vec::new();
     let mut at = 0;
@@ -399,8 +495,8 @@ fn transcript() -> (Vec<u8>, Vec<usize>, usize) {
 }
 
 /// Feeds `bytes` at once and polls until the session wants more; returns the error, if any.
-fn run_on(bytes: &[u8], max_packet: usize) -> Option<Error> {
-    let mut session = ReplicationSession::new(connect().max_packet_size(max_packet), mariadb_options());
+fn run_on(conversation: Conversation, bytes: &[u8], max_packet: usize) -> Option<Error> {
+    let mut session = conversation.session(max_packet);
     session.feed(bytes);
     for _ in 0..1000 {
         match session.poll() {
@@ -414,57 +510,76 @@ fn run_on(bytes: &[u8], max_packet: usize) -> Option<Error> {
 
 #[test]
 fn a_truncated_server_stream_at_any_byte_only_needs_more_data() {
-    let (bytes, _, _) = transcript();
-    for cut in 0..=bytes.len() {
-        assert_eq!(
-            run_on(&bytes[..cut], 1 << 20),
-            None,
-            "cut at {cut} of {}",
-            bytes.len()
-        );
+    for conversation in CONVERSATIONS {
+        let (bytes, _, _) = transcript(conversation);
+        for cut in 0..=bytes.len() {
+            assert_eq!(
+                run_on(conversation, &bytes[..cut], 1 << 20),
+                None,
+                "{conversation:?}: cut at {cut} of {}",
+                bytes.len()
+            );
+        }
     }
 }
 
 #[test]
 fn an_oversized_packet_at_any_step_is_refused_before_its_payload() {
-    let (bytes, starts, _) = transcript();
-    let limit = 1000;
-    for (k, &start) in starts.iter().enumerate() {
-        let mut input = bytes[..start].to_vec();
-        // Declares limit+1 bytes with the expected sequence id; no payload follows.
-        input.extend_from_slice(&[(limit + 1) as u8, ((limit + 1) >> 8) as u8, 0, bytes[start + 3]]);
-        let err = run_on(&input, limit);
-        assert!(
-            matches!(
-                err,
-                Some(Error::TooLarge {
-                    what: "packet",
-                    declared: 1001,
-                    limit: 1000
-                })
-            ),
-            "packet {k}: {err:?}"
-        );
+    for conversation in CONVERSATIONS {
+        let (bytes, starts, _) = transcript(conversation);
+        // Larger than every packet of the conversations (the PEM key is 451 bytes).
+        let limit = 1000;
+        for (k, &start) in starts.iter().enumerate() {
+            let mut input = bytes[..start].to_vec();
+            // Declares limit+1 bytes with the expected sequence id; no payload follows.
+            input.extend_from_slice(&[(limit + 1) as u8, ((limit + 1) >> 8) as u8, 0, bytes[start + 3]]);
+            let err = run_on(conversation, &input, limit);
+            assert!(
+                matches!(
+                    err,
+                    Some(Error::TooLarge {
+                        what: "packet",
+                        declared: 1001,
+                        limit: 1000
+                    })
+                ),
+                "{conversation:?} packet {k}: {err:?}"
+            );
+        }
     }
 }
 
 #[test]
 fn a_truncated_payload_at_any_step_is_an_error_not_a_panic() {
-    let (bytes, starts, first_event) = transcript();
-    for (k, &start) in starts.iter().enumerate() {
-        let len = bytes[start] as usize | (bytes[start + 1] as usize) << 8;
-        for keep in [0, 1, len / 2, len.saturating_sub(1)] {
-            // A greeting without the NUL after the plugin name is valid (MySQL 5.5.7-5.5.9).
-            if keep >= len || (k == 0 && keep == len - 1) {
-                continue;
-            }
-            let mut input = bytes[..start].to_vec();
-            input.extend_from_slice(&[keep as u8, (keep >> 8) as u8, 0, bytes[start + 3]]);
-            input.extend_from_slice(&bytes[start + 4..start + 4 + keep]);
-            let err = run_on(&input, 1 << 20);
-            // Event packets are handed on as they are; everything else must be refused.
-            if k < first_event {
-                assert!(err.is_some(), "packet {k} cut to {keep} bytes was accepted");
+    for conversation in CONVERSATIONS {
+        let (bytes, starts, first_event) = transcript(conversation);
+        for (k, &start) in starts.iter().enumerate() {
+            let len = bytes[start] as usize | (bytes[start + 1] as usize) << 8;
+            for keep in [0, 1, len / 2, len.saturating_sub(1)] {
+                // A greeting without the NUL after the plugin name is valid (MySQL 5.5.7-5.5.9).
+                if keep >= len || (k == 0 && keep == len - 1) {
+                    continue;
+                }
+                // Nor is a PEM public key without its final newline, or an auth switch whose
+                // 20-byte nonce lacks the NUL after it (clients take the first 20 bytes).
+                let dropped = bytes[start + 4 + len - 1];
+                let kind = bytes[start + 4];
+                if keep == len - 1
+                    && ((kind == 1 && dropped == b'\n') || (kind == 0xfe && len > 9 && dropped == 0))
+                {
+                    continue;
+                }
+                let mut input = bytes[..start].to_vec();
+                input.extend_from_slice(&[keep as u8, (keep >> 8) as u8, 0, bytes[start + 3]]);
+                input.extend_from_slice(&bytes[start + 4..start + 4 + keep]);
+                let err = run_on(conversation, &input, 1 << 20);
+                // Event packets are handed on as they are; everything else must be refused.
+                if k < first_event {
+                    assert!(
+                        err.is_some(),
+                        "{conversation:?}: packet {k} cut to {keep} bytes was accepted"
+                    );
+                }
             }
         }
     }
@@ -472,10 +587,10 @@ fn a_truncated_payload_at_any_step_is_an_error_not_a_panic() {
 
 #[test]
 fn a_packet_out_of_sequence_is_refused() {
-    let (mut bytes, starts, _) = transcript();
+    let (mut bytes, starts, _) = transcript(Conversation::MariadbNative);
     bytes[starts[2] + 3] = 9;
     assert!(matches!(
-        run_on(&bytes, 1 << 20),
+        run_on(Conversation::MariadbNative, &bytes, 1 << 20),
         Some(Error::PacketOutOfOrder {
             expected: 1,
             found: 9
