@@ -140,3 +140,131 @@ fn shared_server_is_gone_after_the_process_exits() {
     let dir = std::path::PathBuf::from(field("SHARED_DIR="));
     assert!(!dir.exists(), "{} was left behind", dir.display());
 }
+
+/// Runs this test binary's ignored helper test `name` in a child process.
+fn child_test(name: &str) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().expect("test binary path"));
+    cmd.args(["--exact", name, "--ignored", "--nocapture", "--test-threads=1"]);
+    cmd
+}
+
+/// `KEY=value` printed by a child test.
+fn printed(stdout: &str, key: &str) -> String {
+    stdout
+        .lines()
+        // The test harness may print `test name ... ` before the first line.
+        .find_map(|l| l.split_once(key).map(|(_, value)| value))
+        .unwrap_or_else(|| panic!("child printed no {key}: {stdout}"))
+        .to_owned()
+}
+
+/// Waits up to `secs` seconds for `pid` to be gone.
+fn gone_within(pid: u32, secs: u64) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if !pid_alive(pid) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    !pid_alive(pid)
+}
+
+/// Run only as the child of `a_test_that_panics_leaves_no_server_behind`.
+#[test]
+#[ignore = "helper: started by another test in a child process"]
+fn child_panics_holding_a_private_server() {
+    let server = Server::builder().start().expect("private server");
+    println!("PRIVATE_PID={}", server.pid());
+    println!("PRIVATE_DIR={}", server.datadir().display());
+    let shared = Server::shared();
+    println!("SHARED_PID={}", shared.pid());
+    panic!("a failing test");
+}
+
+#[test]
+fn a_test_that_panics_leaves_no_server_behind() {
+    let output = child_test("child_panics_holding_a_private_server")
+        .output()
+        .expect("run child test process");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "the child test must fail: {stdout}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("a failing test")
+            || stdout.contains("a failing test")
+    );
+    for key in ["PRIVATE_PID=", "SHARED_PID="] {
+        let pid: u32 = printed(&stdout, key).parse().expect("pid");
+        assert!(!pid_alive(pid), "{key}{pid} outlived the panicking test");
+    }
+    let dir = std::path::PathBuf::from(printed(&stdout, "PRIVATE_DIR="));
+    assert!(!dir.exists(), "{} was left behind", dir.display());
+}
+
+/// Run only as the child of `a_killed_test_process_leaves_no_server_behind`.
+#[test]
+#[ignore = "helper: started by another test in a child process"]
+fn child_waits_holding_a_private_server() {
+    use std::io::Write;
+    let server = Server::builder().start().expect("private server");
+    println!("PRIVATE_PID={}", server.pid());
+    println!("SHARED_PID={}", Server::shared().pid());
+    println!("READY");
+    std::io::stdout().flush().expect("flush");
+    std::thread::sleep(std::time::Duration::from_secs(600));
+}
+
+#[test]
+fn a_killed_test_process_leaves_no_server_behind() {
+    use std::io::{BufRead, BufReader};
+    let mut child = child_test("child_waits_holding_a_private_server")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run child test process");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut stdout = String::new();
+    while !stdout.contains("READY") {
+        let mut line = String::new();
+        if lines.read_line(&mut line).expect("read") == 0 {
+            panic!("child ended early: {stdout}");
+        }
+        stdout.push_str(&line);
+    }
+    let pids: Vec<u32> = ["PRIVATE_PID=", "SHARED_PID="]
+        .map(|key| printed(&stdout, key).parse().expect("pid"))
+        .to_vec();
+    assert!(pids.iter().all(|&pid| pid_alive(pid)));
+    // SIGKILL: no Drop, no exit hook; only the parent-death signal can stop the servers.
+    child.kill().expect("SIGKILL the child");
+    child.wait().expect("reap the child");
+    for pid in pids {
+        assert!(
+            gone_within(pid, 10),
+            "mariadbd {pid} outlived its SIGKILLed test process"
+        );
+    }
+}
+
+/// Run only as the child of `no_server_binary_fails_naming_the_install_command`.
+#[test]
+#[ignore = "helper: started by another test in a child process"]
+fn child_uses_the_shared_server() {
+    let _ = Server::shared();
+}
+
+#[test]
+fn no_server_binary_fails_naming_the_install_command() {
+    let output = child_test("child_uses_the_shared_server")
+        .env("BINLOG_TEST_MARIADBD", "/nonexistent/mariadbd")
+        .output()
+        .expect("run child test process");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!output.status.success(), "a server-backed test must fail: {all}");
+    assert!(all.contains(binlog_testkit::INSTALL_HINT), "{all}");
+    assert!(all.contains("/nonexistent/mariadbd"), "{all}");
+}
