@@ -8,7 +8,7 @@
 use nom::IResult;
 use nom::Parser;
 use nom::bytes::complete::{take, take_until};
-use nom::number::complete::{le_u8, le_u16, le_u24, le_u32, le_u64};
+use nom::number::complete::{le_u8, le_u16, le_u24, le_u64};
 
 use crate::error::Error;
 
@@ -48,13 +48,6 @@ pub(crate) fn nul_terminated(input: &[u8]) -> PResult<'_, &[u8]> {
     let (rest, s) = take_until(&b"\0"[..])(input)?;
     let (rest, _) = take(1usize)(rest)?;
     Ok((rest, s))
-}
-
-/// Reads a 6-byte little-endian unsigned integer (binlog table ids).
-pub(crate) fn le_u48(input: &[u8]) -> PResult<'_, u64> {
-    let (rest, low) = le_u32(input)?;
-    let (rest, high) = le_u16(rest)?;
-    Ok((rest, u64::from(low) | (u64::from(high) << 32)))
 }
 
 /// Runs `parser` on `input` and turns a nom failure into [`Error::Malformed`] naming `what` and
@@ -146,14 +139,6 @@ mod tests {
                 what: "test string",
                 offset: 3
             }
-        );
-    }
-
-    #[test]
-    fn le_u48_reads_six_bytes() {
-        assert_eq!(
-            le_u48(&[1, 2, 3, 4, 5, 6, 7]).unwrap(),
-            (&[7u8][..], 0x0605_0403_0201)
         );
     }
 }

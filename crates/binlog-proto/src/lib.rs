@@ -15,7 +15,6 @@
 
 pub mod auth;
 pub mod capabilities;
-#[allow(dead_code)] // used by the wire and event modules as they land
 mod codec;
 pub mod command;
 pub mod compression;

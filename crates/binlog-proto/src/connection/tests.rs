@@ -90,6 +90,42 @@ fn caching_sha2_fast_auth() {
 }
 
 #[test]
+fn an_empty_password_sends_an_empty_auth_response_with_either_plugin() {
+    // An empty password is an empty scramble with both plugins (`scramble_native`,
+    // `scramble_caching_sha2`), in the handshake response and after an auth switch; the
+    // server answers OK (or ERR) without a further round.
+    let nonce2 = b"ABCDEFGHIJKLMNOPQRST";
+    let switch = [&[0xfe][..], b"mysql_native_password\0", nonce2, b"\0"].concat();
+    for (greeting, switch) in [
+        (mariadb_greeting(), None),
+        (mysql8_greeting("8.4.2"), None),
+        (mysql8_greeting("8.4.2"), Some(switch)),
+    ] {
+        let switched = switch.is_some();
+        let mut script = Script::new(greeting).then(move |p: &Packet| {
+            let response = parse_handshake_response(&p.payload).unwrap();
+            assert_eq!(response.user, "nopass");
+            assert!(response.auth_response.is_empty(), "{response:?}");
+            frame(2, &[switch.clone().unwrap_or_else(ok)])
+        });
+        if switched {
+            script = script.then(|p: &Packet| {
+                assert_eq!(
+                    (p.seq, p.payload.as_ref()),
+                    (3, &[][..]),
+                    "empty scramble after the switch"
+                );
+                frame(4, &[ok()])
+            });
+        }
+        let mut conn = Connection::new(ConnectOptions::new("nopass", ""));
+        let (outputs, ending) = drive(&mut conn, &mut script, 3, stop_at_authenticated);
+        assert!(matches!(ending, Ending::Done), "switched {switched}: {ending:?}");
+        assert_eq!(outputs, vec![Output::Authenticated]);
+    }
+}
+
+#[test]
 fn caching_sha2_full_auth_over_rsa_with_a_key_request() {
     let private = PrivateKey::from_pkcs8_pem(
         &String::from_utf8(corpus_file("auth/TEST-ONLY-rsa2048-private.pem")).unwrap(),
