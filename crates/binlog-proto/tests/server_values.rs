@@ -141,6 +141,7 @@ fn families() -> Vec<TableSpec> {
         c("l2", "VARCHAR(20) CHARACTER SET latin2", &[Hex, Utf8]),
         c("gr", "VARCHAR(20) CHARACTER SET greek", &[Hex, Utf8]),
         c("as", "VARCHAR(20) CHARACTER SET ascii", &[Hex, Utf8]),
+        c("u3", "VARCHAR(20) CHARACTER SET utf8mb3", &[Hex, Utf8]),
     ];
     let enums = vec![
         c("e", "ENUM('a','b','é','😀')", &[Text, Num]),
@@ -237,12 +238,12 @@ fn families() -> Vec<TableSpec> {
             columns: strings,
             inserts: vec![
                 format!(
-                    "(1,'abc',REPEAT('😀',255),REPEAT('é',300),'café €','ab',0x6162,UNHEX('{all_bytes}'),'x','tab\\tnew\\nline',REPEAT('m',70000),'😀',UNHEX('00FF'),0x00,REPEAT(0x01,70000),UNHEX('{all_bytes}'),'Ω€','😀a','😀b','😀c','Привет','你好','你好','こんにちは','안녕','Łódź','Αθήνα','plain')"
+                    "(1,'abc',REPEAT('😀',255),REPEAT('é',300),'café €','ab',0x6162,UNHEX('{all_bytes}'),'x','tab\\tnew\\nline',REPEAT('m',70000),'😀',UNHEX('00FF'),0x00,REPEAT(0x01,70000),UNHEX('{all_bytes}'),'Ω€','😀a','😀b','😀c','Привет','你好','你好','こんにちは','안녕','Łódź','Αθήνα','plain','héllo €✓')"
                 ),
-                "(2,'','','','','',0x00,'','','','','','','','','','','','','','','','','','','','','')".into(),
-                "(3,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL)".into(),
-                "(4,'a  ',CONCAT('x',REPEAT(' ',200)),'a  ','é ','é ',UNHEX('6100006200000000'),UNHEX('000000'),'\\\\','\\'',REPEAT(CHAR(0),3),' ',UNHEX('000000'),UNHEX('FFFFFF'),REPEAT(0xFF,70000),UNHEX('00'),'x','y','z','w','Ёё','中','中','日','한','ąę','ω','~')".into(),
-                "(5,'big',NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,REPEAT('L',17000000),NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL)".into(),
+                "(2,'','','','','',0x00,'','','','','','','','','','','','','','','','','','','','','','')".into(),
+                "(3,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL)".into(),
+                "(4,'a  ',CONCAT('x',REPEAT(' ',200)),'a  ','é ','é ',UNHEX('6100006200000000'),UNHEX('000000'),'\\\\','\\'',REPEAT(CHAR(0),3),' ',UNHEX('000000'),UNHEX('FFFFFF'),REPEAT(0xFF,70000),UNHEX('00'),'x','y','z','w','Ёё','中','中','日','한','ąę','ω','~','日本 ')".into(),
+                "(5,'big',NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,REPEAT('L',17000000),NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL)".into(),
             ],
             update: "UPDATE strings SET c10 = CONCAT(IFNULL(c10, ''), 'z'), bin8 = 0x0102, vb = UNHEX('FF00'), tx = NULL WHERE id <> 3".into(),
         },
