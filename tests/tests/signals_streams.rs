@@ -299,6 +299,46 @@ async fn the_connection_filter_keeps_other_tables_out() {
     assert!(events.iter().any(|e| e.event_type() == EventType::XID_EVENT));
 }
 
+/// Include and exclude together, with wildcards: a table matching an exclude pattern is left
+/// out even where an include pattern matches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exclude_patterns_win_over_include_patterns() {
+    let server = Server::shared();
+    let db = server.fresh_database("exclude");
+    server.exec(&format!(
+        "CREATE TABLE `{db}`.orders (id INT PRIMARY KEY); CREATE TABLE `{db}`.audit_log (id INT PRIMARY KEY);
+         CREATE TABLE `{db}`.audit2 (id INT PRIMARY KEY); CREATE TABLE `{db}`.tmp_x (id INT PRIMARY KEY)"
+    ));
+    let (file, position) = server.master_status();
+    let config = common::builder(server, Start::position(file, position))
+        .blocking(false)
+        .read_timeout(None)
+        .include(format!("{db}.*").as_str())
+        .exclude("*.audit_*")
+        .exclude(format!("{db}.tmp_?").as_str())
+        .build()
+        .expect("config");
+    server.exec(&format!(
+        "INSERT INTO `{db}`.audit_log VALUES (1); INSERT INTO `{db}`.orders VALUES (2);
+         INSERT INTO `{db}`.tmp_x VALUES (3); INSERT INTO `{db}`.audit2 VALUES (4);
+         UPDATE `{db}`.audit_log SET id = 5; DELETE FROM `{db}`.orders"
+    ));
+    let (client, driver) = binlog_signals::connect(config).await.expect("connect");
+    let streams = (
+        client.rows_inserted(),
+        client.rows_updated(),
+        client.rows_deleted(),
+    );
+    let driver = tokio::spawn(driver);
+    let (inserted, updated, deleted) =
+        tokio::join!(collect(streams.0), collect(streams.1), collect(streams.2));
+    driver.await.expect("task").expect("driver");
+    let tables = |events: &[RowsEvent]| events.iter().map(|e| e.table().to_owned()).collect::<Vec<_>>();
+    assert_eq!(tables(&inserted), ["orders", "audit2"]);
+    assert!(updated.is_empty(), "{:?}", tables(&updated));
+    assert_eq!(tables(&deleted), ["orders"]);
+}
+
 /// Blocking mode from the current end: a row inserted after connecting arrives; shutdown ends
 /// the streams and the driver returns the position reached.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
