@@ -425,3 +425,47 @@ async fn checkpoints_are_saved_once_per_interval_and_at_shutdown() {
     let last = saves.last().expect("saves");
     assert_eq!(Some(&last.1.binlog_position), xid_ends.last());
 }
+
+/// With a limit on reconnect attempts, a server that stays unreachable ends the streams with
+/// the last connection error after that many attempts, and the driver returns it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnecting_gives_up_after_the_configured_attempts() {
+    let server = Server::shared();
+    let proxy = Proxy::start(server.port()).expect("proxy");
+    let db = server.fresh_database("giveup");
+    server.exec(&format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY)"));
+    let (file, position) = server.master_status();
+    let config: Config = binlog_signals::ConfigBuilder::from_url(&proxy.repl_url())
+        .expect("url")
+        .start(Start::position(file, position))
+        .connect_timeout(Duration::from_secs(5))
+        .reconnect(
+            Reconnect::new()
+                .initial_delay(Duration::from_millis(50))
+                .max_delay(Duration::from_millis(200))
+                .max_attempts(Some(3)),
+        )
+        .build()
+        .expect("config");
+    let (client, driver) = binlog_signals::connect(config).await.expect("connect");
+    let mut rows = client.rows_inserted().table(format!("{db}.t").as_str());
+    let driver = tokio::spawn(driver);
+    server.exec(&format!("INSERT INTO `{db}`.t VALUES (1)"));
+    assert_eq!(next_ids(&mut rows, 1).await, [1]);
+
+    // The proxy goes away for good: the connection is cut and its port refuses connections.
+    let lost = Instant::now();
+    drop(proxy);
+    let item = tokio::time::timeout(Duration::from_secs(30), rows.next())
+        .await
+        .expect("the stream ends within 30 s");
+    let Some(Err(error)) = item else {
+        panic!("expected the connection error, got {item:?}");
+    };
+    println!("gave up after {:?}: {error}", lost.elapsed());
+    assert!(matches!(error, Error::Connect { .. } | Error::Io(_)), "{error:?}");
+    assert!(rows.next().await.is_none(), "the stream ends after the error");
+    let ended = driver.await.expect("driver task");
+    assert!(ended.is_err(), "the driver returns the error: {ended:?}");
+    assert_eq!(client.reconnects(), 0, "no attempt succeeded");
+}
