@@ -206,8 +206,9 @@ async fn disabled_mode_does_not_encrypt() {
     }
 }
 
-/// Runs last in its own right: every connection above logged (at TRACE level) into the
-/// capture; the password is in none of it, nor in any `Debug` output of the configuration.
+/// Makes connections of its own (test order is not guaranteed), all logged at TRACE level into
+/// the capture with whatever the other tests logged so far; the password is in none of it, nor
+/// in any `Debug` output of the configuration.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_password_never_appears_in_logs_or_debug_output() {
     let fixture = fixture();
