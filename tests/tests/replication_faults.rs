@@ -1,7 +1,7 @@
 //! The fault test of replication mode: a writer commits 5,000 multi-row transactions while
 //! the test cuts the consumer's connection, SIGKILLs the consumer and starts it again from its
 //! checkpoint, rotates the binlog and restarts the server. Afterwards the rows consumed,
-//! deduplicated by position, are exactly the committed rows, in order; duplicates appear only
+//! deduplicated (by binlog position, and by the writer's row id), are exactly the committed rows, in order; duplicates appear only
 //! at the start of a consumer that follows a SIGKILL, never after a reconnect.
 //!
 //! The consumer runs in a child process (this test binary, re-executed: `consumer_child`), so
@@ -41,6 +41,8 @@ enum Fault {
 #[derive(Debug, Default)]
 struct Run {
     rows: Vec<ExpectedRow>,
+    /// Binlog position (file, end offset of its rows event) of each row of `rows`.
+    positions: Vec<(String, u64)>,
     reconnects: u64,
     done: bool,
 }
@@ -56,7 +58,10 @@ fn parse_run(lines: &[String]) -> Run {
                 let tx = field().parse().expect("tx");
                 let seq = field().parse().expect("seq");
                 let payload = field().trim_matches(|c| c == '\'' || c == '"').to_owned();
+                let (file, offset) = field().rsplit_once(':').expect("file:offset");
                 run.rows.push(ExpectedRow { id, tx, seq, payload });
+                run.positions
+                    .push((file.to_owned(), offset.parse().expect("offset")));
             }
             Some("DONE") => run.done = true,
             Some("RECONNECTS") => run.reconnects = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0),
@@ -256,6 +261,25 @@ fn rows_survive_cuts_consumer_kills_rotations_and_a_server_restart_exactly_once_
         consumed, expected,
         "consumed rows, deduplicated, are the committed rows"
     );
+    // The same, deduplicated by binlog position alone: a row is the k-th row of the rows
+    // event ending at (file, offset); a repeat has a position already seen.
+    let mut seen = std::collections::HashSet::new();
+    let mut by_position = Vec::new();
+    for run in &runs {
+        let mut previous: Option<&(String, u64)> = None;
+        let mut k = 0usize;
+        for (row, position) in run.rows.iter().zip(&run.positions) {
+            k = if previous == Some(position) { k + 1 } else { 0 };
+            previous = Some(position);
+            if seen.insert((position.clone(), k)) {
+                by_position.push(row.clone());
+            }
+        }
+    }
+    assert_eq!(
+        by_position, expected,
+        "consumed rows, deduplicated by position, are the committed rows"
+    );
     assert_eq!(kills, KILLS);
     assert_eq!(restarts, 1);
     assert!(cuts >= CUTS);
@@ -320,7 +344,15 @@ fn consumer_child() {
                 let values = row.values();
                 let get = |name| values.get(name).map(|v| v.to_string()).expect("column");
                 let id: u64 = get("id").parse().expect("id");
-                println!("ROW {id} {} {} {}", get("tx"), get("seq"), get("payload"));
+                let pos = event.position();
+                println!(
+                    "ROW {id} {} {} {} {}:{}",
+                    get("tx"),
+                    get("seq"),
+                    get("payload"),
+                    pos.file(),
+                    pos.position()
+                );
                 if id == last_id {
                     break 'stream;
                 }
