@@ -1,8 +1,9 @@
 //! The fault test of replication mode: a writer commits 5,000 multi-row transactions while
 //! the test cuts the consumer's connection, SIGKILLs the consumer and starts it again from its
 //! checkpoint, rotates the binlog and restarts the server. Afterwards the rows consumed,
-//! deduplicated (by binlog position, and by the writer's row id), are exactly the committed rows, in order; duplicates appear only
-//! at the start of a consumer that follows a SIGKILL, never after a reconnect.
+//! deduplicated (by binlog position, and by the writer's row id), are exactly the committed
+//! rows, in order; duplicates appear only at the start of a consumer that follows a SIGKILL,
+//! never after a reconnect.
 //!
 //! The consumer runs in a child process (this test binary, re-executed: `consumer_child`), so
 //! that it can be killed like a crashing application.
