@@ -308,6 +308,15 @@ async fn a_gtid_stream_survives_rotation_and_a_server_restart() {
         .expect("config");
     let (client, driver) = binlog_signals::connect(config).await.expect("connect");
     let mut rows = client.rows_inserted().table(format!("{db}.t").as_str());
+    let positions = tokio::spawn(
+        client
+            .binlog_positions()
+            .map(|p| {
+                let p = p.expect("position");
+                (p.file().to_owned(), p.position())
+            })
+            .collect::<Vec<_>>(),
+    );
     let driver = tokio::spawn(driver);
     server.exec(&format!("INSERT INTO `{db}`.t VALUES (2)"));
     assert_eq!(
@@ -324,6 +333,19 @@ async fn a_gtid_stream_survives_rotation_and_a_server_restart() {
     assert_eq!(next_ids(&mut rows, 1).await, [4]);
     assert_eq!(client.reconnects(), 1);
     stop(client, driver).await;
+    // Positions only move forward, across the rotation and the reconnect after the restart
+    // (binlog file names sort in order).
+    let positions = positions.await.expect("positions task");
+    println!("{} positions: {positions:?}", positions.len());
+    assert!(positions.len() >= 3, "{positions:?}");
+    for pair in positions.windows(2) {
+        assert!(pair[0] <= pair[1], "went back: {pair:?}");
+    }
+    let files: std::collections::BTreeSet<_> = positions.iter().map(|(f, _)| f).collect();
+    assert!(
+        files.len() >= 3,
+        "the rotation and the restart each start a file: {files:?}"
+    );
 }
 
 /// A store that remembers when each save happened and what it held.
