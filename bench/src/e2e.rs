@@ -93,7 +93,7 @@ where
 }
 
 /// binlog-signals' configuration; `BENCH_CAPACITY=N` in the environment sets the channel
-/// capacity per subscriber (default: the crate's, 1024 items).
+/// capacity per subscriber (default: the crate's, `DEFAULT_CHANNEL_CAPACITY`).
 fn config(target: &Target, start: Start, blocking: bool) -> Result<Config, String> {
     let mut builder = Config::builder();
     if let Some(capacity) = std::env::var("BENCH_CAPACITY").ok().and_then(|v| v.parse().ok()) {

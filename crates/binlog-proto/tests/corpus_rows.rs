@@ -114,6 +114,13 @@ fn every_row_in_the_corpus_decodes() {
                                     for image in [row.before(), row.after()].into_iter().flatten() {
                                         total_values += image.values().count();
                                         assert_eq!(image.values().count(), image.len());
+                                        // Appending to a shared vector gives the same slots as
+                                        // an owned image of its own.
+                                        let backing = bytes::Bytes::new();
+                                        let mut shared = vec![None];
+                                        let span = image.append_owned_in(&backing, &mut shared);
+                                        assert_eq!(span.start, 1);
+                                        assert_eq!(shared[span], image.to_owned_in(&backing).values[..]);
                                     }
                                 }
                                 Err(e) => failures.push(format!("{file} @{}: row: {e}", ev.offset)),

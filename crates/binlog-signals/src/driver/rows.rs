@@ -35,25 +35,32 @@ pub(crate) fn build(
     // event) at the same time makes the two cores fight over one cache line per row. A copy
     // of the names per event is cheaper (measured: bench `e2e`, docs/benchmarks.md).
     let columns = Arc::new(Columns::clone(&resolved.columns));
-    let mut out = Vec::new();
+    // Every image's values in one vector: one allocation per event rather than per image,
+    // freed on the subscriber's thread (see `Row`).
+    let mut values = Vec::new();
+    let mut spans = Vec::new();
     for row in rows.rows() {
-        let row = row?.to_owned_in(backing);
-        let fix = |image: Option<binlog_proto::event::rows::OwnedImage>| {
+        let row = row?;
+        let mut image = |image: Option<binlog_proto::event::rows::RowImage<'_>>| {
             image.map(|image| {
-                let mut values = image.values;
-                if let Some(unsigned) = &resolved.unsigned {
-                    fix_signedness(&mut values, unsigned);
+                let span = image.append_owned_in(backing, &mut values);
+                if let (Some(unsigned), Some(slots)) = (&resolved.unsigned, values.get_mut(span.clone())) {
+                    fix_signedness(slots, unsigned);
                 }
-                values
+                span
             })
         };
-        out.push(Row::new(
-            Arc::clone(&columns),
-            action,
-            fix(row.before),
-            fix(row.after),
-        ));
+        let before = image(row.before());
+        let after = image(row.after());
+        spans.push((before, after));
     }
+    let values: Arc<[Option<OwnedValue>]> = values.into();
+    let out = spans
+        .into_iter()
+        .map(|(before, after)| {
+            Row::in_event(Arc::clone(&columns), action, Arc::clone(&values), before, after)
+        })
+        .collect();
     Ok(RowsEvent::new(meta, table.schema(), table.table(), columns, out))
 }
 

@@ -1,5 +1,7 @@
 //! Row images: the validated bytes of one before or after image, and their values.
 
+use std::ops::Range;
+
 use bytes::Bytes;
 
 use super::{lsb_bit, read_value_options};
@@ -247,6 +249,24 @@ impl<'r> RowImage<'r> {
     /// True when this after image carries partial JSON edits (PARTIAL_UPDATE_ROWS_EVENT).
     pub fn has_partial_json(&self) -> bool {
         self.partial_json.is_some()
+    }
+
+    /// Appends the image to `out` as [`to_owned_in`](Self::to_owned_in) builds it (one slot
+    /// per column of the rows event, `None` for a column not in the image) and returns where
+    /// it went. Many images in one vector cost one allocation, not one each.
+    pub fn append_owned_in(&self, backing: &Bytes, out: &mut Vec<Option<OwnedValue>>) -> Range<usize> {
+        let start = out.len();
+        out.resize(start.saturating_add(self.width), None);
+        let end = out.len();
+        for (column, value) in self.values() {
+            let index = column.index();
+            if index < self.width
+                && let Some(slot) = out.get_mut(start.saturating_add(index))
+            {
+                *slot = Some(value.to_owned_in(backing));
+            }
+        }
+        start..end
     }
 
     fn owned(&self, backing: Option<&Bytes>) -> OwnedImage {
