@@ -10,9 +10,7 @@ use crate::event::table_map::TableMaps;
 use crate::event::{
     Event, EventType, FormatDescription, control, mariadb, mysql_gtid, payload, query, rows, statement,
 };
-use crate::limits::{
-    DEFAULT_MAX_DECOMPRESSED_SIZE, MAX_CACHED_TABLE_MAPS, MAX_HELD_TABLE_MAP_BYTES, MAX_HELD_TABLE_MAPS,
-};
+use crate::limits::{DEFAULT_MAX_DECOMPRESSED_SIZE, MAX_CACHED_TABLE_MAPS};
 
 /// One decoded event.
 #[derive(Debug)]
@@ -37,9 +35,9 @@ pub struct DecodedEvent<'a> {
 /// when a FORMAT_DESCRIPTION says the server restarted (table ids start over), and at a
 /// transaction end once more than [`MAX_CACHED_TABLE_MAPS`] are held (every transaction
 /// carries the maps of the tables it changes, so nothing is lost). Within a transaction they
-/// never exceed [`MAX_HELD_TABLE_MAPS`] maps or [`MAX_HELD_TABLE_MAP_BYTES`] of TABLE_MAP
-/// bodies: a stream that goes past either without ending a transaction starts over at its next
-/// TABLE_MAP.
+/// never exceed [`crate::limits::MAX_HELD_TABLE_MAPS`] maps or
+/// [`crate::limits::MAX_HELD_TABLE_MAP_BYTES`] of TABLE_MAP bodies: a stream that goes past
+/// either without ending a transaction starts over at its next TABLE_MAP.
 ///
 /// Whether events carry a checksum is learned from each FORMAT_DESCRIPTION. Before the first
 /// one — a replication stream starts with an artificial ROTATE — the decoder assumes what
@@ -265,18 +263,7 @@ impl Decoder {
             EventType::START_ENCRYPTION_EVENT => {
                 Event::StartEncryption(mariadb::parse_start_encryption(body)?)
             }
-            EventType::TABLE_MAP_EVENT => {
-                // Hard bound for a stream that never ends a transaction: the maps a statement
-                // needs are logged right before its rows (MySQL sql/binlog.cc,
-                // `THD::binlog_write_table_map` once per table and statement), far fewer than
-                // this, so starting over here loses nothing a real server relies on.
-                if self.tables.len() >= MAX_HELD_TABLE_MAPS
-                    || self.tables.body_bytes() >= MAX_HELD_TABLE_MAP_BYTES
-                {
-                    self.tables.clear();
-                }
-                Event::TableMap(self.tables.parse_and_insert(body, phl)?)
-            }
+            EventType::TABLE_MAP_EVENT => Event::TableMap(self.tables.parse_and_insert(body, phl)?),
             EventType::PRE_GA_WRITE_ROWS_EVENT
             | EventType::PRE_GA_UPDATE_ROWS_EVENT
             | EventType::PRE_GA_DELETE_ROWS_EVENT

@@ -20,7 +20,7 @@ use optional::{DefaultCharset, OptionalMetadata, msb_bit, parse_optional_metadat
 
 use crate::codec::lenenc_int;
 use crate::error::Error;
-use crate::limits::{MAX_COLUMNS, MAX_IDENTIFIER_LEN};
+use crate::limits::{MAX_COLUMNS, MAX_HELD_TABLE_MAP_BYTES, MAX_HELD_TABLE_MAPS, MAX_IDENTIFIER_LEN};
 use crate::value::decode::Plan;
 use crate::value::{Charset, Collation, ColumnType, Labels, Signedness};
 
@@ -855,6 +855,13 @@ impl TableMaps {
         body: &[u8],
         post_header_len: u8,
     ) -> Result<Arc<TableMap>, Error> {
+        // Hard bound for a stream that never ends a transaction (the decoder forgets the maps
+        // at transaction ends): the maps a statement needs are logged right before its rows
+        // (MySQL sql/binlog.cc, `THD::binlog_write_table_map`, once per table and statement),
+        // far fewer than this, so starting over loses nothing a real server relies on.
+        if self.maps.len() >= MAX_HELD_TABLE_MAPS || self.body_bytes >= MAX_HELD_TABLE_MAP_BYTES {
+            self.clear();
+        }
         let id_len = if post_header_len == 6 { 4 } else { 6 };
         let id = body.get(..id_len).map(|b| {
             b.iter()
@@ -891,12 +898,6 @@ impl TableMaps {
         self.maps.clear();
         self.bodies.clear();
         self.body_bytes = 0;
-    }
-
-    /// Total size of the TABLE_MAP bodies kept with the maps a decoder parsed (each map takes
-    /// memory in proportion to its body).
-    pub fn body_bytes(&self) -> usize {
-        self.body_bytes
     }
 
     /// Number of maps held.

@@ -255,30 +255,30 @@ impl<'r> RowImage<'r> {
     /// per column of the rows event, `None` for a column not in the image) and returns where
     /// it went. Many images in one vector cost one allocation, not one each.
     pub fn append_owned_in(&self, backing: &Bytes, out: &mut Vec<Option<OwnedValue>>) -> Range<usize> {
+        self.append_owned(Some(backing), out)
+    }
+
+    /// One slot per column appended to `out`; byte payloads share `backing` or are copied.
+    fn append_owned(&self, backing: Option<&Bytes>, out: &mut Vec<Option<OwnedValue>>) -> Range<usize> {
         let start = out.len();
         out.resize(start.saturating_add(self.width), None);
         let end = out.len();
-        for (column, value) in self.values() {
-            let index = column.index();
-            if index < self.width
-                && let Some(slot) = out.get_mut(start.saturating_add(index))
-            {
-                *slot = Some(value.to_owned_in(backing));
+        if let Some(slots) = out.get_mut(start..end) {
+            for (column, value) in self.values() {
+                if let Some(slot) = slots.get_mut(column.index()) {
+                    *slot = Some(match backing {
+                        Some(b) => value.to_owned_in(b),
+                        None => value.to_owned_value(),
+                    });
+                }
             }
         }
         start..end
     }
 
     fn owned(&self, backing: Option<&Bytes>) -> OwnedImage {
-        let mut values = vec![None; self.width];
-        for (column, value) in self.values() {
-            if let Some(slot) = values.get_mut(column.index()) {
-                *slot = Some(match backing {
-                    Some(b) => value.to_owned_in(b),
-                    None => value.to_owned_value(),
-                });
-            }
-        }
+        let mut values = Vec::with_capacity(self.width);
+        self.append_owned(backing, &mut values);
         OwnedImage { values }
     }
 
