@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use binlog_signals::{NameSource, RowsEvent, Start};
@@ -14,45 +12,9 @@ use serde_json::json;
 
 use common::collect;
 
-/// What the crate logged in this test binary (a global tracing subscriber writes here).
-fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let writer = Arc::clone(&logs);
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::WARN)
-            .with_ansi(false)
-            .with_writer(move || Capture(Arc::clone(&writer)))
-            .finish();
-        let _ = tracing::subscriber::set_global_default(subscriber);
-        logs
-    })
-}
-
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn logged() -> String {
-    String::from_utf8_lossy(&logs().lock().unwrap_or_else(|e| e.into_inner())).into_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_come_from_information_schema_and_never_from_the_wrong_definition() {
-    logs();
+    common::capture_logs(tracing::Level::WARN);
     let server = Server::builder()
         .arg("--binlog-row-metadata=NO_LOG")
         .start()
@@ -94,7 +56,7 @@ async fn names_come_from_information_schema_and_never_from_the_wrong_definition(
         serde_json::to_value(before.rows()).expect("json"),
         json!([{"values": {"@1": 1, "@2": "before"}, "keys": {}}])
     );
-    let logged = logged();
+    let logged = common::captured_logs();
     assert!(
         logged.contains("does not match the binlog event")
             && logged.contains("table=\"t\"")

@@ -233,20 +233,28 @@ async fn mariadb_gtid_checkpoints_resume_by_gtid_and_a_gtid_gap_is_an_error() {
     assert!(matches!(error, Error::CheckpointFlavor { .. }), "{error}");
 }
 
+/// A proxy in front of the shared server, a fresh database `{prefix}…` with a table `t (id)`,
+/// and a builder that reads through the proxy from the current end of the binlog.
+fn through_a_proxy(server: &Server, prefix: &str) -> (Proxy, String, binlog_signals::ConfigBuilder) {
+    let proxy = Proxy::start(server.port()).expect("proxy");
+    let db = server.fresh_database(prefix);
+    server.exec(&format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY)"));
+    let (file, position) = server.master_status();
+    let builder = binlog_signals::ConfigBuilder::from_url(&proxy.repl_url())
+        .expect("url")
+        .start(Start::position(file, position));
+    (proxy, db, builder)
+}
+
 /// A half-open connection (the proxy forwards nothing more but keeps both sockets open) is
 /// detected by the read timeout, two heartbeat periods, and the driver reconnects and goes on
 /// without losing or repeating a row.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_half_open_connection_is_detected_within_two_heartbeats_and_recovered() {
     let server = Server::shared();
-    let proxy = Proxy::start(server.port()).expect("proxy");
-    let db = server.fresh_database("halfopen");
-    server.exec(&format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY)"));
-    let (file, position) = server.master_status();
+    let (proxy, db, builder) = through_a_proxy(server, "halfopen");
     let heartbeat = Duration::from_secs(1);
-    let config: Config = binlog_signals::ConfigBuilder::from_url(&proxy.repl_url())
-        .expect("url")
-        .start(Start::position(file, position))
+    let config: Config = builder
         .heartbeat(Some(heartbeat))
         .read_timeout(Some(2 * heartbeat))
         .connect_timeout(Duration::from_secs(30))
@@ -453,13 +461,8 @@ async fn checkpoints_are_saved_once_per_interval_and_at_shutdown() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnecting_gives_up_after_the_configured_attempts() {
     let server = Server::shared();
-    let proxy = Proxy::start(server.port()).expect("proxy");
-    let db = server.fresh_database("giveup");
-    server.exec(&format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY)"));
-    let (file, position) = server.master_status();
-    let config: Config = binlog_signals::ConfigBuilder::from_url(&proxy.repl_url())
-        .expect("url")
-        .start(Start::position(file, position))
+    let (proxy, db, builder) = through_a_proxy(server, "giveup");
+    let config: Config = builder
         .connect_timeout(Duration::from_secs(5))
         .reconnect(
             Reconnect::new()

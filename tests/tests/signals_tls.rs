@@ -3,9 +3,8 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use binlog_signals::{Config, Error, Start, TlsMode};
 use binlog_testkit::Server;
@@ -60,7 +59,7 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        capture_logs();
+        common::capture_logs(tracing::Level::TRACE);
         let ca = Ca::new("binlog-signals e2e CA");
         let (cert, key) = ca.server_cert();
         let server = Server::builder()
@@ -84,37 +83,6 @@ fn fixture() -> &'static Fixture {
             server,
         }
     })
-}
-
-/// Everything logged by this test binary, at every level.
-fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(Arc::default)
-}
-
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn capture_logs() {
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(|| Capture(logs().clone()))
-        .finish();
-    let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
 fn config(mode: TlsMode, ca: Option<&PathBuf>) -> Config {
@@ -233,7 +201,7 @@ async fn the_password_never_appears_in_logs_or_debug_output() {
         .expect("config");
     let error = binlog_signals::connect(wrong).await.expect_err("refused");
     assert!(!format!("{error:?}").contains(PASSWORD));
-    let logs = String::from_utf8_lossy(&logs().lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+    let logs = common::captured_logs();
     assert!(logs.contains("connecting"), "the capture works: {logs}");
     assert!(logs.contains(USER), "{logs}");
     assert!(!logs.contains(PASSWORD), "the password was logged:\n{logs}");

@@ -247,20 +247,20 @@ fn json_sizes_at_their_maximum() {
     assert!(bytes < 4 * KIB, "{bytes}");
 }
 
+/// `frame` declared to hold `declared` bytes, under the default limit, is refused with less than
+/// 512 KiB allocated.
+fn assert_refused_cheaply(frame: &[u8], declared: u64) {
+    let (result, bytes) = peak(|| uncompress_zstd(frame, declared, DEFAULT_MAX_DECOMPRESSED_SIZE));
+    assert!(result.is_err(), "{result:?}");
+    assert!(bytes < 512 * KIB, "{bytes}");
+}
+
 #[test]
 fn zstd_declared_size_at_the_limit() {
     // 1 GiB declared (the default limit), 100 bytes in the frame: only what the frame holds
     // is allocated, plus zstd's own context.
     let frame = zstd::bulk::compress(&[7u8; 100], 3).unwrap();
-    let (result, bytes) = peak(|| {
-        uncompress_zstd(
-            &frame,
-            DEFAULT_MAX_DECOMPRESSED_SIZE as u64,
-            DEFAULT_MAX_DECOMPRESSED_SIZE,
-        )
-    });
-    assert!(result.is_err());
-    assert!(bytes < 512 * KIB, "{bytes}");
+    assert_refused_cheaply(&frame, DEFAULT_MAX_DECOMPRESSED_SIZE as u64);
     // Above the limit: refused before decompressing.
     let (result, bytes) = peak(|| uncompress_zstd(&frame, u64::MAX, DEFAULT_MAX_DECOMPRESSED_SIZE));
     assert!(matches!(result, Err(Error::TooLarge { .. })), "{result:?}");
@@ -291,41 +291,21 @@ fn a_zstd_window_is_bounded_by_the_declared_size() {
     assert_eq!(result.unwrap(), b"abcdef");
     assert!(bytes < 512 * KIB, "{bytes}");
     // A window above MAX_ZSTD_WINDOW that the declared size would allow is refused.
-    let frame = forged_window_frame(28, b"abcdef");
-    let (result, bytes) = peak(|| uncompress_zstd(&frame, 1 << 29, DEFAULT_MAX_DECOMPRESSED_SIZE));
-    assert!(result.is_err());
-    assert!(bytes < 512 * KIB, "{bytes}");
+    assert_refused_cheaply(&forged_window_frame(28, b"abcdef"), 1 << 29);
     // Declared large and window at the ceiling: no 15-byte frame can produce 512 MiB, so it
     // is refused before anything is reserved for the window or the output.
-    let frame = forged_window_frame(27, b"abcdef");
-    let (result, bytes) = peak(|| uncompress_zstd(&frame, 1 << 29, DEFAULT_MAX_DECOMPRESSED_SIZE));
-    assert!(result.is_err());
-    assert!(bytes < 512 * KIB, "{bytes}");
+    assert_refused_cheaply(&forged_window_frame(27, b"abcdef"), 1 << 29);
     // zstd's largest window with the declared size at the limit (1 GiB): the one-pass path
     // must not reserve the declared size for a 15-byte frame.
-    let frame = forged_window_frame(31, b"abcdef");
-    let (result, bytes) = peak(|| {
-        uncompress_zstd(
-            &frame,
-            DEFAULT_MAX_DECOMPRESSED_SIZE as u64,
-            DEFAULT_MAX_DECOMPRESSED_SIZE,
-        )
-    });
-    assert!(result.is_err());
-    assert!(bytes < 512 * KIB, "{bytes}");
+    assert_refused_cheaply(
+        &forged_window_frame(31, b"abcdef"),
+        DEFAULT_MAX_DECOMPRESSED_SIZE as u64,
+    );
     // A single-segment frame whose content size (its window) says 2^40 bytes, same result.
     let mut frame = vec![0x28, 0xb5, 0x2f, 0xfd, 0xe0];
     frame.extend_from_slice(&(1u64 << 40).to_le_bytes());
     frame.extend_from_slice(&[0x31, 0x00, 0x00, b'a', b'b', b'c', b'd', b'e', b'f']);
-    let (result, bytes) = peak(|| {
-        uncompress_zstd(
-            &frame,
-            DEFAULT_MAX_DECOMPRESSED_SIZE as u64,
-            DEFAULT_MAX_DECOMPRESSED_SIZE,
-        )
-    });
-    assert!(result.is_err());
-    assert!(bytes < 512 * KIB, "{bytes}");
+    assert_refused_cheaply(&frame, DEFAULT_MAX_DECOMPRESSED_SIZE as u64);
 }
 
 #[test]
